@@ -1,0 +1,128 @@
+/**
+ * Activities for the ocrTask workflow, built from their dependencies by `createActivities(deps)` so
+ * the worker's composition root (and tests) decide which pool, model client and limiter they use.
+ * Workflows import only the *type* of the returned object.
+ */
+import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { Pool } from '../store/pool.js';
+import { cachedFilePath } from '../store/files.js';
+import { getTask, markTaskStarted, finishTask as saveOutcome, type TaskOutcome } from '../store/tasks.js';
+import { completedPageNumbers, savePage } from '../store/pages.js';
+import type { VisionClient } from '../vision/client.js';
+import { VisionError } from '../vision/errors.js';
+import { recognizeWithRetries } from '../vision/retry.js';
+import type { Limiter } from './limiter.js';
+import { loadPageImage } from './page-image.js';
+import { summarizeOutcome } from './outcome.js';
+import { TASK_FATAL_ERROR } from '../workflows/types.js';
+
+export interface ActivityDeps {
+  pool: Pool;
+  vision: VisionClient;
+  /** Worker-wide limit on model calls in flight (CONCURRENCY). */
+  limiter: Limiter;
+  /** Local cache of stored files (DATA_DIR/cache). */
+  cacheDir: string;
+  /** Attempts per page (MAX_RETRIES). */
+  maxAttempts: number;
+  /** Base of the page retry backoff; tests shorten it. */
+  retryBaseDelayMs?: number;
+  log: Logger;
+}
+
+export interface BatchInput { taskId: string; pages: number[] }
+export interface BatchResult { completed: number; failed: number; skipped: number }
+export interface FinishInput { taskId: string; error?: { code: string; message: string }; cancelled?: boolean }
+
+// Heartbeats keep flowing while a model call runs for minutes, so a live worker is never mistaken
+// for a dead one; they also carry cancellation to the activity.
+const HEARTBEAT_INTERVAL_MS = 5_000;
+
+export function createActivities(deps: ActivityDeps) {
+  const { pool, log } = deps;
+
+  async function recognizeAndSave(taskId: string, pageNumber: number, loadImage: () => Promise<{ data: Buffer; mimeType: string }>, signal: AbortSignal): Promise<'completed' | 'failed'> {
+    const started = Date.now();
+    return deps.limiter.run(async () => {
+      try {
+        const image = await loadImage();
+        const reply = await recognizeWithRetries(deps.vision, image, {
+          maxAttempts: deps.maxAttempts,
+          signal,
+          baseDelayMs: deps.retryBaseDelayMs,
+          onRetry: (err, attempt, delayMs) =>
+            log.warn({ taskId, pageNumber, attempt, kind: err.kind, delayMs }, 'model call failed, retrying'),
+        });
+        await savePage(pool, {
+          taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
+          attempts: reply.attempts, processingMs: Date.now() - started,
+          promptTokens: reply.promptTokens, completionTokens: reply.completionTokens,
+        });
+        return 'completed';
+      } catch (err) {
+        if (!(err instanceof VisionError)) throw err;
+        // A failed page is recorded as failed, never as content.
+        await savePage(pool, {
+          taskId, pageNumber, status: 'failed', content: null, errorClass: err.kind, errorMessage: err.message,
+          attempts: err.attempts, processingMs: Date.now() - started, promptTokens: null, completionTokens: null,
+        });
+        log.warn({ taskId, pageNumber, kind: err.kind, attempts: err.attempts }, 'page failed');
+        if (err.scope === 'task') {
+          throw ApplicationFailure.create({ type: TASK_FATAL_ERROR, message: err.message, nonRetryable: true, details: [err.kind] });
+        }
+        return 'failed';
+      }
+    }, signal);
+  }
+
+  return {
+    /** Marks the task as processing (idempotent). */
+    async startTask(taskId: string): Promise<void> {
+      await markTaskStarted(pool, taskId);
+    },
+
+    /** Recognises the pages of one batch that have no completed result yet, saving each at once. */
+    async ocrBatch(input: BatchInput): Promise<BatchResult> {
+      const ctx = Context.current();
+      const task = await getTask(pool, input.taskId);
+      if (!task) throw ApplicationFailure.create({ type: 'TaskNotFound', message: `task ${input.taskId} does not exist`, nonRetryable: true });
+
+      const done = await completedPageNumbers(pool, input.taskId, input.pages);
+      const todo = input.pages.filter((p) => !done.has(p));
+      const heartbeat = setInterval(() => ctx.heartbeat({ remaining: todo.length }), HEARTBEAT_INTERVAL_MS);
+      ctx.heartbeat({ remaining: todo.length });
+      try {
+        const filePath = await cachedFilePath(pool, deps.cacheDir, task.file_sha256);
+        const outcomes = await Promise.all(
+          todo.map((pageNumber) =>
+            recognizeAndSave(input.taskId, pageNumber, () => loadPageImage(filePath, task.mime_type, pageNumber), ctx.cancellationSignal),
+          ),
+        );
+        return {
+          completed: outcomes.filter((o) => o === 'completed').length,
+          failed: outcomes.filter((o) => o === 'failed').length,
+          skipped: done.size,
+        };
+      } catch (err) {
+        // An aborted model call or wait surfaces as an abort error; Temporal expects a CancelledFailure.
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('activity cancelled', undefined, err as Error);
+        throw err;
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+
+    /** Writes the task's final status and summary from what the pages table holds. */
+    async finishTask(input: FinishInput): Promise<TaskOutcome['status']> {
+      const task = await getTask(pool, input.taskId);
+      if (!task) return 'failed';
+      const outcome = await summarizeOutcome(pool, task, input);
+      await saveOutcome(pool, input.taskId, outcome);
+      log.info({ taskId: input.taskId, status: outcome.status, summary: outcome.resultSummary }, 'task finished');
+      return outcome.status;
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

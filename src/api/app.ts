@@ -1,0 +1,25 @@
+/** The Koa application: public routes, then the password gate, then the protected routes. */
+import Koa from 'koa';
+import type { ApiDeps } from './deps.js';
+import { errorMiddleware } from './errors.js';
+import { requirePassword, type AuthState } from './auth.js';
+import { healthRoutes } from './routes/health.js';
+import { submitRoutes } from './routes/submit.js';
+import { taskRoutes } from './routes/tasks.js';
+
+export function createApp(deps: ApiDeps): Koa<AuthState> {
+  const app = new Koa<AuthState>();
+  // Behind a reverse proxy the client address comes from X-Forwarded-For.
+  app.proxy = true;
+  app.use(errorMiddleware(deps.log));
+
+  const health = healthRoutes(deps);
+  app.use(health.routes());
+
+  app.use(requirePassword(deps.config.http.password));
+  for (const router of [submitRoutes(deps), taskRoutes(deps)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: true }));
+  }
+  return app;
+}

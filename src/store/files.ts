@@ -1,0 +1,67 @@
+/**
+ * Content-addressed file storage in Postgres. The API stores an upload once (by sha256); a worker on
+ * any machine copies it into its local cache the first time it needs it and reads the disk after that.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { withClient, withTransaction, type Pool } from './pool.js';
+
+const CHUNK_BYTES = 1024 * 1024;
+
+export interface StoredFile { sha256: string; sizeBytes: number; mimeType: string }
+
+/** Copies a local file into the store unless a file with the same hash is already there. */
+export async function storeFile(pool: Pool, localPath: string, file: StoredFile): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    const chunkCount = Math.max(1, Math.ceil(file.sizeBytes / CHUNK_BYTES));
+    // A concurrent upload of the same bytes blocks on this insert until the first transaction
+    // commits, then finds the row and skips the chunks.
+    const inserted = await client.query(
+      `insert into files (sha256, size_bytes, mime_type, chunk_count) values ($1, $2, $3, $4)
+       on conflict (sha256) do nothing`,
+      [file.sha256, file.sizeBytes, file.mimeType, chunkCount],
+    );
+    if (inserted.rowCount === 0) return;
+    let seq = 0;
+    // highWaterMark makes each read one chunk, so at most one chunk is in memory at a time.
+    for await (const chunk of createReadStream(localPath, { highWaterMark: CHUNK_BYTES })) {
+      await client.query('insert into file_chunks (sha256, seq, data) values ($1, $2, $3)', [file.sha256, seq++, chunk]);
+    }
+    if (seq !== chunkCount) throw new Error(`file ${localPath} changed while being stored (${seq} chunks, expected ${chunkCount})`);
+  });
+}
+
+/**
+ * Returns the path of the file in the local cache, fetching it chunk by chunk first if needed.
+ * Concurrent callers may both fetch; each writes its own temp file and the rename is atomic.
+ */
+export async function cachedFilePath(pool: Pool, cacheDir: string, sha256: string): Promise<string> {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+  const target = path.join(cacheDir, sha256);
+  const cached = await stat(target).catch(() => undefined);
+  if (cached?.isFile()) return target;
+
+  await mkdir(cacheDir, { recursive: true });
+  const temp = path.join(cacheDir, `.${sha256}.${randomUUID()}.part`);
+  const handle = await open(temp, 'w');
+  try {
+    await withClient(pool, async (client) => {
+      const { rows } = await client.query<{ chunk_count: number }>('select chunk_count from files where sha256 = $1', [sha256]);
+      if (rows.length === 0) throw new Error(`file ${sha256} is not in the store`);
+      for (let seq = 0; seq < rows[0]!.chunk_count; seq++) {
+        const chunk = await client.query<{ data: Buffer }>('select data from file_chunks where sha256 = $1 and seq = $2', [sha256, seq]);
+        if (chunk.rows.length === 0) throw new Error(`file ${sha256} is missing chunk ${seq}`);
+        await handle.write(chunk.rows[0]!.data);
+      }
+    });
+    await handle.close();
+    await rename(temp, target);
+    return target;
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw err;
+  }
+}

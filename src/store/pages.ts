@@ -1,0 +1,96 @@
+/** SQL for the pages table: one row per finished page, the checkpoint that retried batches consult. */
+import type { Queryable, Pool } from './pool.js';
+import { withTransaction } from './pool.js';
+
+export type PageStatus = 'completed' | 'failed';
+
+export interface PageResult {
+  taskId: string;
+  pageNumber: number;
+  status: PageStatus;
+  content: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  attempts: number;
+  processingMs: number;
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+export interface PageRow {
+  page_number: number;
+  status: PageStatus;
+  content: string | null;
+  content_length: number;
+  error_class: string | null;
+  error_message: string | null;
+  attempts: number;
+  processing_ms: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Saves a finished page and refreshes the task's counters in one transaction. Idempotent: saving the
+ * same page again is harmless, and a completed page is never overwritten by a later failure.
+ */
+export async function savePage(pool: Pool, page: PageResult): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    // Lock the task row first: concurrent saves for one task then run one after another, and the
+    // recount below (a new snapshot per statement under READ COMMITTED) sees every committed page.
+    await client.query('select 1 from tasks where id = $1 for update', [page.taskId]);
+    await client.query(
+      `insert into pages (task_id, page_number, status, content, error_class, error_message, attempts,
+                          processing_ms, prompt_tokens, completion_tokens)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       on conflict (task_id, page_number) do update set
+         status = excluded.status, content = excluded.content, error_class = excluded.error_class,
+         error_message = excluded.error_message, attempts = excluded.attempts,
+         processing_ms = excluded.processing_ms, prompt_tokens = excluded.prompt_tokens,
+         completion_tokens = excluded.completion_tokens, updated_at = now()
+       where pages.status <> 'completed'`,
+      [page.taskId, page.pageNumber, page.status, page.content, page.errorClass, page.errorMessage,
+        page.attempts, page.processingMs, page.promptTokens, page.completionTokens],
+    );
+    await client.query(
+      `update tasks t set processed_pages = c.completed, failed_pages = c.failed, updated_at = now()
+       from (select count(*) filter (where status = 'completed') as completed,
+                    count(*) filter (where status = 'failed') as failed
+             from pages where task_id = $1) c
+       where t.id = $1`,
+      [page.taskId],
+    );
+  });
+}
+
+/** Page numbers that already have a completed result: a retried batch skips these. */
+export async function completedPageNumbers(db: Queryable, taskId: string, pageNumbers: number[]): Promise<Set<number>> {
+  const { rows } = await db.query<{ page_number: number }>(
+    `select page_number from pages where task_id = $1 and page_number = any($2::int[]) and status = 'completed'`,
+    [taskId, pageNumbers],
+  );
+  return new Set(rows.map((r) => r.page_number));
+}
+
+export async function listPages(db: Queryable, taskId: string, opts: { withContent: boolean }): Promise<PageRow[]> {
+  const { rows } = await db.query<PageRow>(
+    `select page_number, status, ${opts.withContent ? 'content' : 'null::text as content'},
+            coalesce(length(content), 0) as content_length, error_class, error_message, attempts,
+            processing_ms, prompt_tokens, completion_tokens, created_at, updated_at
+     from pages where task_id = $1 order by page_number`,
+    [taskId],
+  );
+  return rows;
+}
+
+/** The seed's result format: completed pages in page order, joined by a blank line. */
+export async function joinedContent(db: Queryable, taskId: string): Promise<string> {
+  const { rows } = await db.query<{ content: string | null }>(
+    `select string_agg(content, E'\\n\\n' order by page_number) as content
+     from pages where task_id = $1 and status = 'completed' and content <> ''`,
+    [taskId],
+  );
+  return rows[0]?.content ?? '';
+}

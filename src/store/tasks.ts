@@ -1,0 +1,76 @@
+/** SQL for the tasks table: the state users query. Temporal owns execution; this owns what is shown. */
+import type { Queryable } from './pool.js';
+
+export type TaskType = 'image_ocr' | 'pdf_ocr';
+export type TaskStatus = 'pending' | 'processing' | 'completed' | 'partial' | 'failed' | 'cancelled';
+export const FINAL_STATUSES: readonly TaskStatus[] = ['completed', 'partial', 'failed', 'cancelled'];
+
+export interface TaskRow {
+  id: string;
+  task_type: TaskType;
+  status: TaskStatus;
+  file_name: string;
+  file_size: number;
+  file_sha256: string;
+  mime_type: string;
+  total_pages: number;
+  processed_pages: number;
+  failed_pages: number;
+  error_code: string | null;
+  error_message: string | null;
+  result_summary: Record<string, unknown> | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  updated_at: Date;
+}
+
+export interface NewTask {
+  id: string;
+  taskType: TaskType;
+  fileName: string;
+  fileSize: number;
+  fileSha256: string;
+  mimeType: string;
+  totalPages: number;
+  metadata: Record<string, unknown>;
+}
+
+export async function insertTask(db: Queryable, task: NewTask): Promise<void> {
+  await db.query(
+    `insert into tasks (id, task_type, file_name, file_size, file_sha256, mime_type, total_pages, metadata)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    [task.id, task.taskType, task.fileName, task.fileSize, task.fileSha256, task.mimeType, task.totalPages, JSON.stringify(task.metadata)],
+  );
+}
+
+export async function getTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
+  const { rows } = await db.query<TaskRow>('select * from tasks where id = $1', [id]);
+  return rows[0];
+}
+
+/** pending → processing; a replayed or retried call leaves a running or finished task alone. */
+export async function markTaskStarted(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `update tasks set status = 'processing', started_at = coalesce(started_at, now()), updated_at = now()
+     where id = $1 and status = 'pending'`,
+    [id],
+  );
+}
+
+export interface TaskOutcome {
+  status: Extract<TaskStatus, 'completed' | 'partial' | 'failed' | 'cancelled'>;
+  errorCode: string | null;
+  errorMessage: string | null;
+  resultSummary: Record<string, unknown>;
+}
+
+export async function finishTask(db: Queryable, id: string, outcome: TaskOutcome): Promise<void> {
+  await db.query(
+    `update tasks set status = $2, error_code = $3, error_message = $4, result_summary = $5::jsonb,
+            completed_at = now(), updated_at = now()
+     where id = $1`,
+    [id, outcome.status, outcome.errorCode, outcome.errorMessage, JSON.stringify(outcome.resultSummary)],
+  );
+}

@@ -1,0 +1,2 @@
+/** The workflows this service registers (Temporal bundles this file for its sandbox). */
+export { ocrTaskWorkflow } from './ocr-task.js';
