@@ -1,0 +1,56 @@
+/**
+ * Test images that carry a number: 16 vertical bars across the whole image, bar i black when bit i
+ * of the tag is set. The tag survives format conversion, JPEG loss and scaling, so the model stub
+ * can tell which upload (or, later, which PDF page) a request came from.
+ */
+import sharp from 'sharp';
+
+const BARS = 16;
+export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'bmp';
+
+function barPixels(tag: number, width: number, height: number): Buffer {
+  const pixels = Buffer.alloc(width * height, 255);
+  for (let x = 0; x < width; x++) {
+    const bar = Math.floor((x * BARS) / width);
+    if ((tag >> bar) & 1) for (let y = 0; y < height; y++) pixels[y * width + x] = 0;
+  }
+  return pixels;
+}
+
+/** An uncompressed 24-bit BMP (sharp cannot write BMP). */
+function encodeBmp(grey: Buffer, width: number, height: number): Buffer {
+  const rowSize = Math.ceil((width * 3) / 4) * 4;
+  const file = Buffer.alloc(54 + rowSize * height);
+  file.write('BM', 0, 'ascii');
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(54, 10);
+  file.writeUInt32LE(40, 14);
+  file.writeInt32LE(width, 18);
+  file.writeInt32LE(height, 22);
+  file.writeUInt16LE(1, 26);
+  file.writeUInt16LE(24, 28);
+  file.writeUInt32LE(rowSize * height, 34);
+  for (let y = 0; y < height; y++) {
+    const row = 54 + (height - 1 - y) * rowSize; // rows are stored bottom-up
+    for (let x = 0; x < width; x++) file.fill(grey[y * width + x]!, row + x * 3, row + x * 3 + 3);
+  }
+  return file;
+}
+
+export async function taggedImage(tag: number, format: ImageFormat = 'png', width = 320, height = 48): Promise<Buffer> {
+  const grey = barPixels(tag, width, height);
+  if (format === 'bmp') return encodeBmp(grey, width, height);
+  return sharp(grey, { raw: { width, height, channels: 1 } }).toFormat(format).toBuffer();
+}
+
+/** Reads the tag back from any image sharp can decode (PNG, JPEG, WebP, GIF, TIFF). */
+export async function readTag(image: Buffer): Promise<number> {
+  const { data, info } = await sharp(image).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const y = Math.floor(info.height / 2);
+  let tag = 0;
+  for (let bar = 0; bar < BARS; bar++) {
+    const x = Math.floor(((bar + 0.5) * info.width) / BARS);
+    if (data[(y * info.width + x) * info.channels]! < 128) tag |= 1 << bar;
+  }
+  return tag;
+}

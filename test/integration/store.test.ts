@@ -1,0 +1,92 @@
+/** The store on real Postgres: concurrent migrations, content-addressed files, idempotent page saves. */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { migrate, readMigrations } from '../../src/store/migrate.js';
+import { createPool, type Pool } from '../../src/store/pool.js';
+import { cachedFilePath, storeFile } from '../../src/store/files.js';
+import { insertTask, getTask } from '../../src/store/tasks.js';
+import { completedPageNumbers, joinedContent, savePage, type PageResult } from '../../src/store/pages.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let db: TestDatabase;
+let pool: Pool;
+let scratch: string;
+before(async () => {
+  db = await createTestDatabase();
+  pool = createPool(db.url);
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'ocr-store-'));
+});
+after(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+test('five processes migrating at once apply each migration exactly once', async () => {
+  const pools = Array.from({ length: 5 }, () => createPool(db.url, 2));
+  try {
+    const applied = await Promise.all(pools.map((p) => migrate(p)));
+    const all = (await readMigrations()).map((m) => m.name);
+    assert.deepEqual(applied.flat().sort(), all.sort(), 'each migration applied by exactly one process');
+    const { rows } = await pool.query('select name from schema_migrations order by version');
+    assert.deepEqual(rows.map((r: { name: string }) => r.name), all);
+    assert.deepEqual(await migrate(pool), [], 'nothing left to apply');
+  } finally {
+    await Promise.all(pools.map((p) => p.end()));
+  }
+});
+
+async function storeRandomFile(size: number) {
+  const bytes = randomBytes(size);
+  const local = path.join(scratch, randomUUID());
+  await writeFile(local, bytes);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { bytes, local, sha256 };
+}
+
+test('a multi-chunk file stored twice at once is kept once and read back byte for byte', async () => {
+  const { bytes, local, sha256 } = await storeRandomFile(2_500_000);
+  const file = { sha256, sizeBytes: bytes.length, mimeType: 'application/pdf' };
+  await Promise.all([storeFile(pool, local, file), storeFile(pool, local, file)]);
+  const { rows } = await pool.query('select chunk_count, (select count(*)::int from file_chunks where sha256 = $1) as chunks from files where sha256 = $1', [sha256]);
+  assert.deepEqual(rows, [{ chunk_count: 3, chunks: 3 }]);
+
+  const cacheDir = path.join(scratch, 'cache');
+  const cached = await cachedFilePath(pool, cacheDir, sha256);
+  assert.ok((await readFile(cached)).equals(bytes));
+  // The second read comes from the local cache, even with the database row gone.
+  await pool.query('delete from files where sha256 = $1', [sha256]);
+  assert.equal(await cachedFilePath(pool, cacheDir, sha256), cached);
+  await assert.rejects(cachedFilePath(pool, path.join(scratch, 'other-cache'), sha256), /not in the store/);
+});
+
+test('pages: saves are idempotent, a completed page is never overwritten, counters follow', async () => {
+  const { bytes, local, sha256 } = await storeRandomFile(1000);
+  await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'image/png' });
+  const taskId = randomUUID();
+  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: 1000, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 30, metadata: {} });
+  const page = (n: number, status: 'completed' | 'failed', content: string | null = null): PageResult => ({
+    taskId, pageNumber: n, status, content, errorClass: status === 'failed' ? 'server_error' : null,
+    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null,
+  });
+
+  await savePage(pool, page(1, 'failed'));
+  await savePage(pool, page(1, 'completed', 'one'));
+  await savePage(pool, page(1, 'failed'));
+  await savePage(pool, page(1, 'completed', 'one'));
+  // Twenty pages saved concurrently: the counters must see every one of them.
+  await Promise.all(Array.from({ length: 20 }, (_, i) => savePage(pool, page(i + 2, 'completed', `page ${i + 2}`))));
+  await savePage(pool, page(25, 'failed'));
+
+  const task = await getTask(pool, taskId);
+  assert.equal(task?.processed_pages, 21);
+  assert.equal(task?.failed_pages, 1);
+  const done = await completedPageNumbers(pool, taskId, [1, 2, 22, 23, 25]);
+  assert.deepEqual([...done].sort((a, b) => a - b), [1, 2]);
+  const content = await joinedContent(pool, taskId);
+  assert.ok(content.startsWith('one\n\npage 2\n\npage 3'));
+  assert.equal(content.split('\n\n').length, 21);
+});

@@ -1,0 +1,78 @@
+/**
+ * `npm test`: starts what every test file shares — a Temporal dev server (in memory), a Postgres to
+ * create per-file databases in, one workflow bundle — then runs node's test runner over the test
+ * files (or the files given as arguments) and stops everything. Nothing is downloaded here.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { pino } from 'pino';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startEmbeddedPostgres, type RunningPostgres } from '../src/main/embedded-postgres.js';
+import { freePort } from '../src/main/processes.js';
+import { startTemporalDevServer } from '../src/main/temporal-dev-server.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'ocr-test-'));
+
+async function testFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.test.ts')).map((e) => path.join(e.parentPath, e.name)).sort();
+}
+
+/** The machine's Postgres if it answers (CI and developers' machines), else an embedded one. */
+async function adminDatabaseUrl(): Promise<{ url: string; embedded?: RunningPostgres }> {
+  const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.end();
+    return { url };
+  } catch {
+    console.log(`# no Postgres at ${url.replace(/\/\/[^@]*@/, '//')}: starting an embedded one`);
+    const embedded = await startEmbeddedPostgres(path.join(scratch, 'pg'), log);
+    return { url: embedded.url, embedded };
+  }
+}
+
+/** Test databases of earlier runs that were kept (failed runs) or orphaned. */
+async function dropStaleDatabases(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  const { rows } = await client.query<{ datname: string }>(`select datname from pg_database where datname like 'ocr_test_%'`);
+  for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+  await client.end();
+}
+
+const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => path.resolve(f)) : await testFiles(path.join(root, 'test'));
+const started = Date.now();
+const temporal = await startTemporalDevServer({ port: await freePort(), log });
+const database = await adminDatabaseUrl();
+await dropStaleDatabases(database.url);
+const bundle = await bundleWorkflowCode({ workflowsPath: path.join(root, 'src/workflows/index.ts'), logger: undefined });
+const bundlePath = path.join(scratch, 'workflow-bundle.js');
+await writeFile(bundlePath, bundle.code);
+console.log(`# shared services ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${temporal.address})`);
+
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    OCR_TEST_TEMPORAL_ADDRESS: temporal.address,
+    OCR_TEST_ADMIN_DATABASE_URL: database.url,
+    OCR_TEST_WORKFLOW_BUNDLE: bundlePath,
+    OCR_TEST_SCRATCH: scratch,
+  },
+});
+const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+
+await temporal.stop();
+await database.embedded?.stop();
+await rm(scratch, { recursive: true, force: true });
+console.log(`# npm test finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(code);

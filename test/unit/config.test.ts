@@ -1,0 +1,75 @@
+/** Config: defaults from the seed, normalisation, and one error that names every bad variable. */
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+
+test('no environment gives the seed defaults', () => {
+  const c = parseConfig({});
+  assert.equal(c.vision.baseUrl, 'https://api.openai.com/v1');
+  assert.equal(c.vision.apiKey, 'sk-111111111');
+  assert.equal(c.vision.model, 'gpt-4o');
+  assert.equal(c.vision.concurrency, 5);
+  assert.equal(c.vision.maxRetries, 5);
+  assert.equal(c.vision.timeoutMs, 300_000);
+  assert.equal(c.http.password, 'pwd');
+  assert.equal(c.http.port, 54188);
+  assert.equal(c.http.title, '智能图文识别服务');
+  assert.equal(c.pdf.dpi, 200);
+  assert.equal(c.pdf.batchSize, 8);
+  assert.equal(c.limits.maxImageBytes, 50 * 1024 * 1024);
+  assert.equal(c.limits.maxPdfBytes, 200 * 1024 * 1024);
+  assert.equal(c.limits.maxPdfPages, 500);
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.temporal.address, undefined);
+  assert.equal(c.temporal.namespace, 'default');
+  assert.equal(c.temporal.taskQueue, 'ocr');
+  assert.equal(c.logLevel, 'info');
+  assert.ok(path.isAbsolute(c.dataDir));
+});
+
+test('API_BASE_URL gets /v1 once, whatever the trailing slashes', () => {
+  for (const [input, expected] of [
+    ['https://api.example.com', 'https://api.example.com/v1'],
+    ['https://api.example.com/', 'https://api.example.com/v1'],
+    ['https://api.example.com/v1', 'https://api.example.com/v1'],
+    ['https://api.example.com/v1/', 'https://api.example.com/v1'],
+    ['http://127.0.0.1:8000/openai', 'http://127.0.0.1:8000/openai/v1'],
+  ]) {
+    assert.equal(parseConfig({ API_BASE_URL: input }).vision.baseUrl, expected, input);
+  }
+});
+
+test('an empty PASSWORD means no prefix; other empty values mean the default', () => {
+  const c = parseConfig({ PASSWORD: '', PORT: '', MODEL: '' });
+  assert.equal(c.http.password, '');
+  assert.equal(c.http.port, 54188);
+  assert.equal(c.vision.model, 'gpt-4o');
+});
+
+test('every bad variable is named in one error, with what it expects', () => {
+  let error: unknown;
+  try {
+    parseConfig({ PORT: 'eighty', CONCURRENCY: '0', API_BASE_URL: 'ftp://x', PASSWORD: 'a/b', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'nohost' });
+  } catch (err) {
+    error = err;
+  }
+  assert.ok(error instanceof ConfigError);
+  const names = error.problems.map((p) => p.split('=')[0]).sort();
+  assert.deepEqual(names, ['API_BASE_URL', 'CONCURRENCY', 'DATABASE_URL', 'LOG_LEVEL', 'PASSWORD', 'PORT', 'TEMPORAL_ADDRESS']);
+  assert.match(error.message, /PORT="eighty": expected a whole number from 0 to 65535/);
+  assert.match(error.message, /CONCURRENCY="0": expected a whole number from 1 to 256/);
+  assert.match(error.message, /LOG_LEVEL="loud": expected one of fatal, error/);
+});
+
+test('.env is read, and the real environment wins over it', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ocr-env-'));
+  const file = path.join(dir, '.env');
+  await writeFile(file, 'MODEL=from-file\nCONCURRENCY=7\n');
+  const c = loadConfig({ CONCURRENCY: '9' }, file);
+  assert.equal(c.vision.model, 'from-file');
+  assert.equal(c.vision.concurrency, 9);
+  assert.equal(loadConfig({}, path.join(dir, 'missing.env')).vision.model, 'gpt-4o');
+});

@@ -1,0 +1,103 @@
+/** The error table, Retry-After parsing, reply cleaning, backoff and the worker-wide limiter. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { classifyVisionError, parseRetryAfter, VisionError } from '../../src/vision/errors.js';
+import { cleanReply } from '../../src/vision/client.js';
+import { backoffDelay } from '../../src/vision/retry.js';
+import { createLimiter } from '../../src/activities/limiter.js';
+
+const ctx = { baseUrl: 'https://api.example.com/v1', model: 'gpt-x' };
+const apiError = (status: number, headers: Record<string, string> = {}) =>
+  APIError.generate(status, { message: `upstream says ${status}` }, undefined, new Headers(headers));
+
+test('HTTP statuses map to kinds, retryability and scope', () => {
+  const expected: Array<[number, string, boolean, 'page' | 'task']> = [
+    [400, 'bad_request', false, 'page'], [401, 'auth', false, 'task'], [403, 'auth', false, 'task'],
+    [404, 'model_not_found', false, 'task'], [413, 'bad_request', false, 'page'], [408, 'server_error', true, 'page'],
+    [429, 'rate_limited', true, 'page'], [500, 'server_error', true, 'page'], [502, 'server_error', true, 'page'],
+    [503, 'server_error', true, 'page'],
+  ];
+  for (const [status, kind, retryable, scope] of expected) {
+    const e = classifyVisionError(apiError(status), ctx);
+    assert.ok(e instanceof VisionError);
+    assert.deepEqual([e.kind, e.retryable, e.scope], [kind, retryable, scope], `HTTP ${status}`);
+    assert.match(e.message, new RegExp(`HTTP ${status}`));
+  }
+});
+
+test('messages say what to fix, and never echo more than a line of upstream text', () => {
+  assert.match(classifyVisionError(apiError(401), ctx).message, /OPENAI_API_KEY.*api\.example\.com/);
+  assert.match(classifyVisionError(apiError(404), ctx).message, /MODEL \(gpt-x\)/);
+  const long = APIError.generate(500, { message: 'x'.repeat(2000) }, undefined, new Headers());
+  assert.ok(classifyVisionError(long, ctx).message.length < 400);
+});
+
+test('timeouts, connection failures and aborts', () => {
+  const timeout = classifyVisionError(new APIConnectionTimeoutError(), ctx);
+  assert.ok(timeout instanceof VisionError && timeout.kind === 'timeout' && timeout.retryable);
+  const refused = classifyVisionError(new APIConnectionError({ cause: new Error('connect ECONNREFUSED') }), ctx);
+  assert.ok(refused instanceof VisionError && refused.kind === 'connection' && refused.retryable);
+  assert.match(refused.message, /ECONNREFUSED/);
+  const abort = new APIUserAbortError();
+  assert.equal(classifyVisionError(abort, ctx), abort, 'cancellation is passed through, not classified');
+});
+
+test('Retry-After in seconds, as a date, and retry-after-ms', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(parseRetryAfter(new Headers({ 'retry-after': '7' }), now), 7000);
+  assert.equal(parseRetryAfter(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }), now), 30_000);
+  assert.equal(parseRetryAfter(new Headers({ 'retry-after-ms': '250' }), now), 250);
+  assert.equal(parseRetryAfter(new Headers({}), now), undefined);
+  assert.equal(parseRetryAfter(new Headers({ 'retry-after': 'soon' }), now), undefined);
+  const e = classifyVisionError(apiError(429, { 'retry-after': '3' }), ctx);
+  assert.ok(e instanceof VisionError);
+  assert.equal(e.retryAfterMs, 3000);
+  assert.equal(backoffDelay(1, e, 1000, 60_000), 3000, 'Retry-After wins over the backoff');
+});
+
+test('exponential backoff with jitter stays within its bounds', () => {
+  const e = new VisionError('server_error', 'x');
+  for (let attempt = 1; attempt <= 8; attempt++) {
+    const cap = Math.min(10_000, 500 * 2 ** (attempt - 1));
+    const d = backoffDelay(attempt, e, 500, 10_000);
+    assert.ok(d >= cap / 2 && d <= cap, `attempt ${attempt}: ${d}`);
+  }
+});
+
+test('replies: whole-reply fences are removed, the no-text marker becomes empty, the rest is kept', () => {
+  assert.equal(cleanReply('```markdown\n# Title\n\n$x$\n```'), '# Title\n\n$x$');
+  assert.equal(cleanReply('  <!-- no text -->\n'), '');
+  const inner = 'Text\n\n```python\nprint(1)\n```\n\nMore';
+  assert.equal(cleanReply(inner), inner, 'a code block inside the page is content');
+  assert.equal(cleanReply('$$\\frac{a}{b}$$'), '$$\\frac{a}{b}$$');
+});
+
+test('the limiter never runs more than its maximum and drops cancelled waiters', async () => {
+  const limiter = createLimiter(2);
+  let running = 0;
+  let peak = 0;
+  const release: Array<() => void> = [];
+  const job = () => limiter.run(async () => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise<void>((resolve) => release.push(resolve));
+    running--;
+  });
+  const jobs = [job(), job(), job()];
+  const aborter = new AbortController();
+  const cancelled = limiter.run(() => Promise.resolve('never'), aborter.signal);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(limiter.active, 2);
+  assert.equal(limiter.waiting, 2);
+  aborter.abort(new Error('cancelled'));
+  await assert.rejects(cancelled, /cancelled/);
+  assert.equal(limiter.waiting, 1);
+  while (release.length > 0 || running > 0) {
+    release.shift()?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(jobs);
+  assert.equal(peak, 2);
+  assert.equal(limiter.active, 0);
+});
