@@ -66,6 +66,8 @@ function findImage(body: ChatBody): { mimeType: string; data: Buffer } | undefin
 export async function startModelStub(): Promise<ModelStub> {
   const queues = new Map<number | 'any', StubAction[]>();
   const calls: StubCall[] = [];
+  // Aborted on close, so a slow answer still pending cannot keep the test process alive.
+  const closing = new AbortController();
 
   const nextAction = (tag: number): StubAction => queues.get(tag)?.shift() ?? queues.get('any')?.shift() ?? { kind: 'ok' };
 
@@ -95,10 +97,12 @@ export async function startModelStub(): Promise<ModelStub> {
         case 'length':
           return send(res, 200, completion(`${stubMarkdown(tag).slice(0, 20)}`, 'length'));
         case 'ok':
-          await sleep(action.delayMs ?? stub.latencyMs);
+          await sleep(action.delayMs ?? stub.latencyMs, undefined, { signal: closing.signal });
           return send(res, 200, completion(action.content ?? stubMarkdown(tag), 'stop'));
       }
-    })().catch((err: unknown) => send(res, 500, { error: { message: String(err) } }));
+    })().catch((err: unknown) => {
+      if (!closing.signal.aborted) send(res, 500, { error: { message: String(err) } });
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -113,6 +117,7 @@ export async function startModelStub(): Promise<ModelStub> {
     },
     callsFor: (tag) => calls.filter((c) => c.tag === tag),
     close: () => new Promise<void>((resolve) => {
+      closing.abort();
       server.close(() => resolve());
       server.closeAllConnections();
     }),
