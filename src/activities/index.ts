@@ -12,6 +12,7 @@ import { completedPageNumbers, savePage } from '../store/pages.js';
 import type { VisionClient } from '../vision/client.js';
 import { VisionError } from '../vision/errors.js';
 import { recognizeWithRetries } from '../vision/retry.js';
+import type { PdfPool } from '../pdf/pool.js';
 import type { Limiter } from './limiter.js';
 import { loadPageImage } from './page-image.js';
 import { summarizeOutcome } from './outcome.js';
@@ -22,6 +23,10 @@ export interface ActivityDeps {
   vision: VisionClient;
   /** Worker-wide limit on model calls in flight (CONCURRENCY). */
   limiter: Limiter;
+  /** Worker threads that render PDF pages and convert images. */
+  pdf: PdfPool;
+  /** PDF render resolution (PDF_DPI). */
+  dpi: number;
   /** Local cache of stored files (DATA_DIR/cache). */
   cacheDir: string;
   /** Attempts per page (MAX_RETRIES). */
@@ -42,11 +47,34 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
 export function createActivities(deps: ActivityDeps) {
   const { pool, log } = deps;
 
-  async function recognizeAndSave(taskId: string, pageNumber: number, loadImage: () => Promise<{ data: Buffer; mimeType: string }>, signal: AbortSignal): Promise<'completed' | 'failed'> {
+  async function recordFailure(taskId: string, pageNumber: number, err: VisionError, started: number): Promise<'failed'> {
+    // A failed page is recorded as failed, never as content.
+    await savePage(pool, {
+      taskId, pageNumber, status: 'failed', content: null, errorClass: err.kind, errorMessage: err.message,
+      attempts: err.attempts, processingMs: Date.now() - started, promptTokens: null, completionTokens: null,
+    });
+    log.warn({ taskId, pageNumber, kind: err.kind, attempts: err.attempts }, 'page failed');
+    if (err.scope === 'task') {
+      throw ApplicationFailure.create({ type: TASK_FATAL_ERROR, message: err.message, nonRetryable: true, details: [err.kind] });
+    }
+    return 'failed';
+  }
+
+  /**
+   * Renders the page (in the thread pool, outside the model-call limit, so the next pages render
+   * while earlier ones wait for the model), then recognises and saves it under the limit.
+   */
+  async function processPage(taskId: string, pageNumber: number, filePath: string, mimeType: string, signal: AbortSignal): Promise<'completed' | 'failed'> {
     const started = Date.now();
+    let image: { data: Buffer; mimeType: string };
+    try {
+      image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, deps.dpi, signal);
+    } catch (err) {
+      if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started);
+      throw err;
+    }
     return deps.limiter.run(async () => {
       try {
-        const image = await loadImage();
         const reply = await recognizeWithRetries(deps.vision, image, {
           maxAttempts: deps.maxAttempts,
           signal,
@@ -61,17 +89,8 @@ export function createActivities(deps: ActivityDeps) {
         });
         return 'completed';
       } catch (err) {
-        if (!(err instanceof VisionError)) throw err;
-        // A failed page is recorded as failed, never as content.
-        await savePage(pool, {
-          taskId, pageNumber, status: 'failed', content: null, errorClass: err.kind, errorMessage: err.message,
-          attempts: err.attempts, processingMs: Date.now() - started, promptTokens: null, completionTokens: null,
-        });
-        log.warn({ taskId, pageNumber, kind: err.kind, attempts: err.attempts }, 'page failed');
-        if (err.scope === 'task') {
-          throw ApplicationFailure.create({ type: TASK_FATAL_ERROR, message: err.message, nonRetryable: true, details: [err.kind] });
-        }
-        return 'failed';
+        if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started);
+        throw err;
       }
     }, signal);
   }
@@ -94,11 +113,15 @@ export function createActivities(deps: ActivityDeps) {
       ctx.heartbeat({ remaining: todo.length });
       try {
         const filePath = await cachedFilePath(pool, deps.cacheDir, task.file_sha256);
-        const outcomes = await Promise.all(
-          todo.map((pageNumber) =>
-            recognizeAndSave(input.taskId, pageNumber, () => loadPageImage(filePath, task.mime_type, pageNumber), ctx.cancellationSignal),
-          ),
+        // Every page runs to its end before the batch reports: a batch retried while some of its
+        // pages were still in flight would send those pages to the model twice.
+        const settled = await Promise.allSettled(
+          todo.map((pageNumber) => processPage(input.taskId, pageNumber, filePath, task.mime_type, ctx.cancellationSignal)),
         );
+        const fatal = settled.find((s) => s.status === 'rejected' && s.reason instanceof ApplicationFailure && s.reason.type === TASK_FATAL_ERROR);
+        const rejected = fatal ?? settled.find((s) => s.status === 'rejected');
+        if (rejected) throw (rejected as PromiseRejectedResult).reason;
+        const outcomes = settled.map((s) => (s as PromiseFulfilledResult<'completed' | 'failed'>).value);
         return {
           completed: outcomes.filter((o) => o === 'completed').length,
           failed: outcomes.filter((o) => o === 'failed').length,

@@ -2,6 +2,7 @@
 import type { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { PdfPool } from '../pdf/pool.js';
 import type { Pool } from '../store/pool.js';
 
 export interface ApiDeps {
@@ -10,5 +11,7 @@ export interface ApiDeps {
   temporal: Client;
   /** The client's connection, for health checks. */
   temporalConnection: Connection;
+  /** Inspects uploaded PDFs off the event loop. */
+  pdf: PdfPool;
   log: Logger;
 }

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app.js';
 import type { Config } from '../config.js';
+import { createPdfPool } from '../pdf/pool.js';
 import type { Pool } from '../store/pool.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -16,7 +17,10 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   lifecycle.defer('api temporal connection', () => connection.close());
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
-  const app = createApp({ config, pool, temporal, temporalConnection: connection, log: log.child({ component: 'api' }) });
+  // One thread is plenty: the API only opens PDFs to count their pages.
+  const pdf = createPdfPool(1);
+  lifecycle.defer('api pdf thread', () => pdf.close());
+  const app = createApp({ config, pool, temporal, temporalConnection: connection, pdf, log: log.child({ component: 'api' }) });
   const server = http.createServer(app.callback());
   // Uploads of hundreds of MB over slow links must not hit Node's default 5-minute request timeout.
   server.requestTimeout = 0;

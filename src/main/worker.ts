@@ -7,6 +7,7 @@ import { createActivities } from '../activities/index.js';
 import { createLimiter } from '../activities/limiter.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../store/pool.js';
+import { createPdfPool } from '../pdf/pool.js';
 import { createVisionClient, type VisionClient } from '../vision/client.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -26,8 +27,12 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   lifecycle.defer('worker connection', () => connection.close());
 
+  const pdf = createPdfPool();
+  lifecycle.defer('pdf render threads', () => pdf.close());
   const activities = createActivities({
     pool,
+    pdf,
+    dpi: config.pdf.dpi,
     vision: options.vision ?? createVisionClient(config.vision),
     limiter: createLimiter(config.vision.concurrency),
     cacheDir: path.join(config.dataDir, 'cache', 'files'),

@@ -3,8 +3,6 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Config } from '../config.js';
 import { OCR_TASK_WORKFLOW, type OcrTaskInput } from '../workflows/types.js';
 
-/** Batches of one task running at once; the rest of the worker's capacity stays free for others. */
-const MAX_BATCHES_IN_FLIGHT = 2;
 /** Worst case for one page attempt beyond the model timeout: backoff and rendering. */
 const PAGE_OVERHEAD_MS = 60_000;
 
@@ -14,7 +12,10 @@ export function taskInput(config: Config, taskId: string, totalPages: number): O
     taskId,
     totalPages,
     batchSize,
-    maxBatchesInFlight: MAX_BATCHES_IN_FLIGHT,
+    // Enough batches to keep CONCURRENCY model calls busy plus one rendering ahead, and no more: the
+    // rest of the workers' slots stay free for other tasks (a one-page image must not wait for a
+    // 500-page PDF). The worker-wide limiter is FIFO, so a newcomer queues behind at most this much.
+    maxBatchesInFlight: Math.ceil(config.vision.concurrency / batchSize) + 1,
     batchAttempts: config.vision.maxRetries,
     // Every page of the batch may wait its turn behind the others and retry to the end.
     batchTimeoutMs: batchSize * config.vision.maxRetries * (config.vision.timeoutMs + PAGE_OVERHEAD_MS),

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { createApp } from '../../src/api/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createPool } from '../../src/store/pool.js';
+import { createPdfPool } from '../../src/pdf/pool.js';
 import { taggedImage } from '../helpers/images.js';
 import { testEnv } from '../helpers/env.js';
 import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
@@ -39,9 +40,10 @@ test('/health answers 503 naming the database when Postgres is unreachable', asy
   const connection = await Connection.connect({ address: testEnv.temporalAddress });
   // Port 1 on loopback: nothing listens there, so every connection is refused at once.
   const pool = createPool('postgres://nobody@127.0.0.1:1/none');
+  const pdf = createPdfPool(1);
   try {
     const app = createApp({
-      config: parseConfig({ PASSWORD: 'x' }), pool, temporal: new Client({ connection }), temporalConnection: connection,
+      config: parseConfig({ PASSWORD: 'x' }), pool, temporal: new Client({ connection }), temporalConnection: connection, pdf,
       log: pino({ level: 'silent' }),
     });
     const server = app.listen(0);
@@ -55,6 +57,7 @@ test('/health answers 503 naming the database when Postgres is unreachable', asy
     assert.equal(body.checks.temporal, 'ok');
   } finally {
     await pool.end();
+    await pdf.close();
     await connection.close();
   }
 });

@@ -15,6 +15,7 @@ import { startApi } from '../../src/main/api.js';
 import { startWorker } from '../../src/main/worker.js';
 import { installTemporalRuntime } from '../../src/main/temporal-runtime.js';
 import type { Pool } from '../../src/store/pool.js';
+import { createVisionClient, type VisionClient } from '../../src/vision/client.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { testEnv } from './env.js';
 import { startModelStub, type ModelStub } from './model-stub.js';
@@ -36,6 +37,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start a worker in this process (default true). */
   worker?: boolean;
+  /** Wraps the real (HTTP) model client, to inject faults such as a crash after the model answered. */
+  wrapVision?: (client: VisionClient) => VisionClient;
 }
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -65,7 +68,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   lifecycle.defer('model stub', () => stub.close());
   const pool = await openDatabase(db.url, log, lifecycle);
   if (opts.worker !== false) {
-    await startWorker(config, pool, log, lifecycle, { workflowBundlePath: testEnv.workflowBundlePath, retryBaseDelayMs: 20 });
+    const vision = opts.wrapVision?.(createVisionClient(config.vision));
+    await startWorker(config, pool, log, lifecycle, { workflowBundlePath: testEnv.workflowBundlePath, retryBaseDelayMs: 20, vision });
   }
   const { port } = await startApi(config, pool, log, lifecycle);
   const origin = `http://127.0.0.1:${port}`;

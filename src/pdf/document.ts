@@ -1,0 +1,73 @@
+/**
+ * PDF inspection and page rendering with mupdf. Documents are opened through a read-on-demand
+ * stream over the file, so mupdf reads the cross-reference table and the objects of the pages it
+ * needs, and a 200 MB PDF never sits in memory as a whole.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import * as mupdf from 'mupdf';
+
+export function openPdf(path: string): mupdf.Document {
+  const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  const stream = new mupdf.Stream({
+    fileSize: () => size,
+    read: (memory, offset, length, position) => readSync(fd, memory, offset, length, position),
+    close: () => closeSync(fd),
+  });
+  try {
+    return mupdf.Document.openDocument(stream, 'application/pdf');
+  } finally {
+    // The document keeps its own reference to the stream; ours can go.
+    stream.destroy();
+  }
+}
+
+export type PdfInspection =
+  | { ok: true; pageCount: number; repaired: boolean }
+  | { ok: false; problem: 'corrupt' | 'encrypted' | 'no_pages'; detail: string };
+
+/** What the API needs to accept or refuse an upload: can it be opened, is it locked, how many pages. */
+export function inspectPdf(path: string): PdfInspection {
+  let doc: mupdf.Document;
+  try {
+    doc = openPdf(path);
+  } catch (err) {
+    return { ok: false, problem: 'corrupt', detail: (err as Error).message };
+  }
+  try {
+    if (doc.needsPassword()) return { ok: false, problem: 'encrypted', detail: 'the PDF needs a password to open' };
+    const pageCount = doc.countPages();
+    const repaired = doc.asPDF()?.wasRepaired() ?? false;
+    // A file mupdf had to rebuild and still found no page in is damaged, not empty.
+    if (pageCount === 0) return repaired ? { ok: false, problem: 'corrupt', detail: 'no page could be recovered' } : { ok: false, problem: 'no_pages', detail: 'the PDF has no pages' };
+    // Loading the first and last page catches a page tree that points at missing objects.
+    for (const index of new Set([0, pageCount - 1])) doc.loadPage(index).destroy();
+    return { ok: true, pageCount, repaired };
+  } catch (err) {
+    return { ok: false, problem: 'corrupt', detail: (err as Error).message };
+  } finally {
+    doc.destroy();
+  }
+}
+
+// Vision APIs scale large images down anyway (OpenAI to 2048 px); beyond this a poster-sized page
+// would only cost memory (a 100-inch page at 200 DPI is a 1.2 GB pixmap).
+const MAX_SIDE_PX = 5000;
+
+/** Renders one page (1-based) at `dpi` as PNG, lowering the resolution only for oversized pages. */
+export function renderPage(doc: mupdf.Document, pageNumber: number, dpi: number): Uint8Array {
+  const page = doc.loadPage(pageNumber - 1);
+  try {
+    const [x0, y0, x1, y1] = page.getBounds();
+    const longestPt = Math.max(x1 - x0, y1 - y0, 1);
+    const scale = Math.min(dpi / 72, MAX_SIDE_PX / longestPt);
+    const pixmap = page.toPixmap(mupdf.Matrix.scale(scale, scale), mupdf.ColorSpace.DeviceRGB, false, true);
+    try {
+      return pixmap.asPNG();
+    } finally {
+      pixmap.destroy();
+    }
+  } finally {
+    page.destroy();
+  }
+}

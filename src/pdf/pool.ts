@@ -1,0 +1,37 @@
+/** A pool of worker threads for everything mupdf does: PDF inspection, page rendering, image conversion. */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { PdfInspection } from './document.js';
+
+// From dist/ the thread module is thread.js; from TypeScript source a bootstrap loads thread.ts.
+const THREAD_FILE = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './thread-source.mjs' : './thread.js', import.meta.url));
+
+export interface PdfPool {
+  inspect(path: string): Promise<PdfInspection>;
+  /** PNG of one page (1-based). */
+  render(path: string, pageNumber: number, dpi: number, signal?: AbortSignal): Promise<Buffer>;
+  /** PNG of an image in a format the model API does not take. */
+  convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
+  readonly threads: number;
+  close(): Promise<void>;
+}
+
+const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+export function createPdfPool(threads = availableParallelism()): PdfPool {
+  const pool = new Piscina({
+    filename: THREAD_FILE,
+    minThreads: 1,
+    maxThreads: threads,
+    // Threads are cheap to keep but each holds a WASM heap: let idle ones go after a minute.
+    idleTimeout: 60_000,
+  });
+  return {
+    threads,
+    inspect: (path) => pool.run({ path }, { name: 'inspect' }) as Promise<PdfInspection>,
+    render: async (path, pageNumber, dpi, signal) => toBuffer((await pool.run({ path, pageNumber, dpi }, { name: 'render', signal })) as Uint8Array),
+    convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),
+    close: () => pool.destroy(),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Runs inside the pool's worker threads: mupdf work is CPU-bound and synchronous, so it must never
+ * run on an event loop that also answers HTTP or sends Temporal heartbeats.
+ */
+import { readFileSync } from 'node:fs';
+import type * as mupdf from 'mupdf';
+import { Piscina } from 'piscina';
+import { inspectPdf, openPdf, renderPage, type PdfInspection } from './document.js';
+import { convertImageToPng } from './images.js';
+
+// The pages of one batch usually come from the same file: keep the last few documents open.
+const OPEN_DOCUMENTS = 3;
+const documents = new Map<string, mupdf.Document>();
+
+function documentFor(path: string): mupdf.Document {
+  let doc = documents.get(path);
+  if (doc) {
+    documents.delete(path); // re-insert as most recently used
+  } else {
+    doc = openPdf(path);
+    if (documents.size >= OPEN_DOCUMENTS) {
+      const [oldestPath, oldest] = documents.entries().next().value!;
+      documents.delete(oldestPath);
+      oldest.destroy();
+    }
+  }
+  documents.set(path, doc);
+  return doc;
+}
+
+/** Transfers the bytes to the caller instead of copying them. */
+const move = (bytes: Uint8Array) => Piscina.move(bytes) as unknown as Uint8Array;
+
+export function inspect({ path }: { path: string }): PdfInspection {
+  return inspectPdf(path);
+}
+
+export function render({ path, pageNumber, dpi }: { path: string; pageNumber: number; dpi: number }): Uint8Array {
+  return move(renderPage(documentFor(path), pageNumber, dpi));
+}
+
+export function convertImage({ path }: { path: string }): Uint8Array {
+  return move(new Uint8Array(convertImageToPng(readFileSync(path))));
+}
