@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { taggedImage } from '../helpers/images.js';
 import { stubMarkdown } from '../helpers/model-stub.js';
+import { makePdf, pageTags } from '../helpers/pdfs.js';
 import { testEnv } from '../helpers/env.js';
 import { eventually, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
@@ -37,6 +38,9 @@ async function spawnWorker(): Promise<ChildProcess> {
       MODEL: 'stub-model',
       DATA_DIR: await mkdtemp(path.join(testEnv.scratchDir, 'worker-')),
       LOG_LEVEL: 'info',
+      CONCURRENCY: '2',
+      BATCH_SIZE: '3',
+      PDF_DPI: '72',
     },
   });
   workers.push(child);
@@ -71,4 +75,28 @@ test('a task whose worker is killed with SIGKILL mid-call completes on a new wor
   const { rows } = await stack.pool.query('select page_number, content from pages where task_id = $1', [taskId]);
   assert.deepEqual(rows, [{ page_number: 1, content: stubMarkdown(tag) }]);
   assert.equal(stack.stub.callsFor(tag).length, 2, 'the model is called again only for the page in flight');
+});
+
+test('a PDF whose worker is killed mid-way completes with one result per page', async () => {
+  const tags = pageTags(9, 600);
+  stack.stub.latencyMs = 1000;
+  const first = await spawnWorker();
+  const { body } = await postFile(`${stack.api}/api/async/pdf`, makePdf(tags), 'long.pdf');
+  const taskId = String(body.task_id);
+  const pdfCalls = () => stack.stub.calls.filter((c) => tags.includes(c.tag));
+  // Kill while some pages are done and others are in flight.
+  await eventually(() => Promise.resolve(pdfCalls().length >= 4 ? true : undefined), 'a few pages to be sent', 60_000);
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+  await spawnWorker();
+
+  const task = await waitForTask(stack, taskId, 120_000);
+  assert.equal(task.status, 'completed');
+  const { rows } = await stack.pool.query<{ page_number: number; content: string }>(
+    'select page_number, content from pages where task_id = $1 order by page_number', [taskId]);
+  assert.deepEqual(rows.map((r) => [r.page_number, r.content]), tags.map((t, i) => [i + 1, stubMarkdown(t)]));
+  // Only pages in flight at the kill (at most CONCURRENCY = 2) were sent to the model again.
+  const sentTwice = tags.filter((t) => stack.stub.callsFor(t).length > 1);
+  assert.ok(sentTwice.length <= 2, `pages sent twice: ${sentTwice.join(', ')}`);
+  assert.ok(tags.every((t) => stack.stub.callsFor(t).length <= 2));
 });
