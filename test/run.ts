@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startEmbeddedPostgres, type RunningPostgres } from '../src/main/embedded-postgres.js';
+import { adminDatabase } from './helpers/services.js';
 import { freePort } from '../src/main/processes.js';
 import { startTemporalDevServer } from '../src/main/temporal-dev-server.js';
 
@@ -22,21 +22,6 @@ const scratch = await mkdtemp(path.join(os.tmpdir(), 'ocr-test-'));
 async function testFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries.filter((e) => e.isFile() && e.name.endsWith('.test.ts')).map((e) => path.join(e.parentPath, e.name)).sort();
-}
-
-/** The machine's Postgres if it answers (CI and developers' machines), else an embedded one. */
-async function adminDatabaseUrl(): Promise<{ url: string; embedded?: RunningPostgres }> {
-  const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.end();
-    return { url };
-  } catch {
-    console.log(`# no Postgres at ${url.replace(/\/\/[^@]*@/, '//')}: starting an embedded one`);
-    const embedded = await startEmbeddedPostgres(path.join(scratch, 'pg'), log);
-    return { url: embedded.url, embedded };
-  }
 }
 
 /** Test databases of earlier runs that were kept (failed runs) or orphaned. */
@@ -51,7 +36,7 @@ async function dropStaleDatabases(adminUrl: string): Promise<void> {
 const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => path.resolve(f)) : await testFiles(path.join(root, 'test'));
 const started = Date.now();
 const temporal = await startTemporalDevServer({ port: await freePort(), log });
-const database = await adminDatabaseUrl();
+const database = await adminDatabase(scratch, log);
 await dropStaleDatabases(database.url);
 const bundle = await bundleWorkflowCode({ workflowsPath: path.join(root, 'src/workflows/index.ts'), logger: undefined });
 const bundlePath = path.join(scratch, 'workflow-bundle.js');

@@ -92,7 +92,7 @@ export function createActivities(deps: ActivityDeps) {
         if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started);
         throw err;
       }
-    }, signal);
+    }, signal, taskId);
   }
 
   return {

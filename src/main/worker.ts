@@ -1,4 +1,5 @@
 /** Starts a Temporal worker that runs ocrTask workflows and their activities. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -13,13 +14,21 @@ import type { Lifecycle } from './lifecycle.js';
 
 // Run from dist/ the workflows are .js; run through tsx (tests, `npm run dev`) they are .ts.
 const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+// `npm run build` bundles the compiled workflows once (scripts/bundle-workflows.mjs).
+const PREBUILT_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
 export interface WorkerOptions {
-  /** A prebuilt workflow bundle (tests bundle once for all files). */
+  /** A prebuilt workflow bundle (tests bundle once for all files; dist/ has its own). */
   workflowBundlePath?: string;
   /** Replaces the OpenAI client (never in production; lets tests inject faults below HTTP). */
   vision?: VisionClient;
   retryBaseDelayMs?: number;
+}
+
+/** The prebuilt bundle when there is one (compiled code), else the sources, bundled at start-up. */
+function workflowSource(bundlePath: string | undefined) {
+  const prebuilt = bundlePath ?? (!import.meta.url.endsWith('.ts') && existsSync(PREBUILT_BUNDLE) ? PREBUILT_BUNDLE : undefined);
+  return prebuilt ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: WORKFLOWS_PATH };
 }
 
 export async function startWorker(config: Config, pool: Pool, log: Logger, lifecycle: Lifecycle, options: WorkerOptions = {}): Promise<Worker> {
@@ -44,7 +53,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(options.workflowBundlePath),
     activities,
     // A batch needs at least one model-call slot, so more batches than CONCURRENCY would only wait
     // here while another worker could run them. Two spare slots keep bookkeeping activities moving.

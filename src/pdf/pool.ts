@@ -1,4 +1,5 @@
 /** A pool of worker threads for everything mupdf does: PDF inspection, page rendering, image conversion. */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -17,6 +18,13 @@ export interface PdfPool {
   close(): Promise<void>;
 }
 
+/** mupdf's WebAssembly, compiled once per process and shared by every thread (see shared-wasm.ts). */
+let mupdfWasm: WebAssembly.Module | undefined;
+function compiledMupdf(): WebAssembly.Module {
+  mupdfWasm ??= new WebAssembly.Module(readFileSync(new URL('mupdf-wasm.wasm', import.meta.resolve('mupdf'))));
+  return mupdfWasm;
+}
+
 const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export function createPdfPool(threads = availableParallelism()): PdfPool {
@@ -26,6 +34,7 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
     maxThreads: threads,
     // Threads are cheap to keep but each holds a WASM heap: let idle ones go after a minute.
     idleTimeout: 60_000,
+    workerData: { mupdfWasm: compiledMupdf() },
   });
   return {
     threads,

@@ -2,6 +2,8 @@
  * Runs inside the pool's worker threads: mupdf work is CPU-bound and synchronous, so it must never
  * run on an event loop that also answers HTTP or sends Temporal heartbeats.
  */
+// Must come first: it decides how the mupdf imported by the modules below gets its WebAssembly.
+import './shared-wasm.js';
 import { readFileSync } from 'node:fs';
 import type * as mupdf from 'mupdf';
 import { Piscina } from 'piscina';

@@ -12,10 +12,12 @@ export function taskInput(config: Config, taskId: string, totalPages: number): O
     taskId,
     totalPages,
     batchSize,
-    // Enough batches to keep CONCURRENCY model calls busy plus one rendering ahead, and no more: the
-    // rest of the workers' slots stay free for other tasks (a one-page image must not wait for a
-    // 500-page PDF). The worker-wide limiter is FIFO, so a newcomer queues behind at most this much.
-    maxBatchesInFlight: Math.ceil(config.vision.concurrency / batchSize) + 1,
+    // Enough batches to keep CONCURRENCY model calls busy, plus two getting ready (starting a batch
+    // and rendering its first pages takes about a second under load; with only one ahead the model
+    // sat idle at every other batch boundary). No more than that: the rest of the workers' activity
+    // slots stay free for other tasks. The limiter serves tasks round-robin, so a newcomer never
+    // queues behind the pages a large task has waiting.
+    maxBatchesInFlight: Math.ceil(config.vision.concurrency / batchSize) + 2,
     batchAttempts: config.vision.maxRetries,
     // Every page of the batch may wait its turn behind the others and retry to the end.
     batchTimeoutMs: batchSize * config.vision.maxRetries * (config.vision.timeoutMs + PAGE_OVERHEAD_MS),

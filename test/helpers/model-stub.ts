@@ -15,7 +15,16 @@ export type StubAction =
   | { kind: 'empty' }
   | { kind: 'length' };
 
-export interface StubCall { tag: number; mimeType: string; model: string; authorization: string | undefined; action: StubAction['kind'] }
+export interface StubCall {
+  tag: number;
+  mimeType: string;
+  model: string;
+  authorization: string | undefined;
+  action: StubAction['kind'];
+  /** Epoch ms when the request was read, and when the answer was sent. */
+  receivedAt: number;
+  answeredAt?: number;
+}
 
 export interface ModelStub {
   /** Base URL as API_BASE_URL takes it (the service appends /v1). */
@@ -63,7 +72,12 @@ function findImage(body: ChatBody): { mimeType: string; data: Buffer } | undefin
   return undefined;
 }
 
-export async function startModelStub(): Promise<ModelStub> {
+export interface StubOptions {
+  /** Decode the tag of every image (default). Benchmarks turn it off: it costs CPU per page. */
+  readTags?: boolean;
+}
+
+export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub> {
   const queues = new Map<number | 'any', StubAction[]>();
   const calls: StubCall[] = [];
   // Aborted on close, so a slow answer still pending cannot keep the test process alive.
@@ -83,9 +97,11 @@ export async function startModelStub(): Promise<ModelStub> {
       const body = (await readJson(req)) as ChatBody;
       const image = findImage(body);
       if (!image) return send(res, 400, { error: { message: 'no image in the request', type: 'invalid_request_error' } });
-      const tag = await readTag(image.data);
+      const tag = opts.readTags === false ? -1 : await readTag(image.data);
       const action = nextAction(tag);
-      calls.push({ tag, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization, action: action.kind });
+      const call: StubCall = { tag, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization, action: action.kind, receivedAt: Date.now() };
+      calls.push(call);
+      res.once('finish', () => { call.answeredAt = Date.now(); });
       switch (action.kind) {
         case 'hang':
           return; // never answer; the socket closes with the server

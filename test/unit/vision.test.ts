@@ -101,3 +101,19 @@ test('the limiter never runs more than its maximum and drops cancelled waiters',
   assert.equal(peak, 2);
   assert.equal(limiter.active, 0);
 });
+
+test('the limiter serves tasks round-robin: a newcomer does not wait behind a large queue', async () => {
+  const limiter = createLimiter(1);
+  const order: string[] = [];
+  let release: () => void = () => {};
+  const blocker = limiter.run(() => new Promise<void>((resolve) => { release = resolve; }), undefined, 'big');
+  const jobs = [
+    ...[1, 2, 3, 4].map((n) => limiter.run(() => Promise.resolve(order.push(`big-${n}`)), undefined, 'big')),
+    limiter.run(() => Promise.resolve(order.push('small-1')), undefined, 'small'),
+  ];
+  await new Promise((r) => setImmediate(r));
+  assert.equal(limiter.waiting, 5);
+  release();
+  await Promise.all([blocker, ...jobs]);
+  assert.deepEqual(order, ['big-1', 'small-1', 'big-2', 'big-3', 'big-4']);
+});

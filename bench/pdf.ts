@@ -1,0 +1,207 @@
+/**
+ * `npm run bench`: PDF throughput, memory and fairness of the whole stack against the model stub at
+ * a fixed latency, plus raw render speed. Prints one line per scenario and writes docs/benchmarks.md.
+ * The API and the worker run as separate compiled processes (`ocr api`, `ocr worker`), so each
+ * one's peak RSS is its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { pino } from 'pino';
+import { createPdfPool } from '../src/pdf/pool.js';
+import { freePort } from '../src/main/processes.js';
+import { startTemporalDevServer } from '../src/main/temporal-dev-server.js';
+import { taggedImage } from '../test/helpers/images.js';
+import { startModelStub } from '../test/helpers/model-stub.js';
+import { makePdf, pageTags } from '../test/helpers/pdfs.js';
+import { adminDatabase } from '../test/helpers/services.js';
+
+const LATENCY_MS = 2000;
+const CONCURRENCY = 8;
+const DPI = 200;
+const TEXT_LINES = 40; // a dense page of text, so rendering costs what real pages cost
+const root = fileURLToPath(new URL('..', import.meta.url));
+const log = pino({ level: 'warn' });
+
+const machine = `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
+console.log(`# machine: ${machine}`);
+console.log(`# model stub latency ${LATENCY_MS} ms, CONCURRENCY ${CONCURRENCY}, PDF_DPI ${DPI}, BATCH_SIZE 8, ${TEXT_LINES} lines of text per A4 page`);
+
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'ocr-bench-'));
+const temporal = await startTemporalDevServer({ port: await freePort(), log });
+const admin = await adminDatabase(scratch, log);
+const dbName = `ocr_bench_${randomBytes(4).toString('hex')}`;
+const adminClient = new pg.Client({ connectionString: admin.url });
+await adminClient.connect();
+await adminClient.query(`create database "${dbName}"`);
+const dbUrl = Object.assign(new URL(admin.url), { pathname: `/${dbName}` }).toString();
+const db = new pg.Pool({ connectionString: dbUrl, max: 2 });
+const stub = await startModelStub({ readTags: false });
+stub.latencyMs = LATENCY_MS;
+
+/** Peak resident set size of a live process (VmHWM), in MB. */
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+function startProcess(command: 'api' | 'worker', env: Record<string, string>, ready: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['dist/main/cli.js', command], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(ready)) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`ocr ${command} exited with ${code}: ${out}`)));
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+interface TaskRow { status: string; created_at: Date; completed_at: Date | null }
+
+async function waitForTask(id: string): Promise<TaskRow> {
+  for (;;) {
+    const { rows } = await db.query<TaskRow>('select status, created_at, completed_at from tasks where id = $1', [id]);
+    if (rows[0]?.completed_at) return rows[0];
+    await sleep(200);
+  }
+}
+
+async function upload(apiUrl: string, route: 'pdf' | 'image', bytes: Buffer, name: string): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)]), name);
+  const res = await fetch(`${apiUrl}/api/async/${route}`, { method: 'POST', body: form });
+  const body = (await res.json()) as { task_id?: string; detail?: string };
+  if (!res.ok || !body.task_id) throw new Error(`upload failed: ${res.status} ${body.detail}`);
+  return body.task_id;
+}
+
+interface PdfRun { firstCallS: number; utilization: number; tailS: number; workerStartRssMb: number; pages: number; wallS: number; idealS: number; ratio: number; pagesPerS: number; callsPerPage: number; workerRssMb: number; apiRssMb: number; status: string; imageS?: number }
+
+async function runPdf(pages: number, imageAtMs?: number): Promise<PdfRun> {
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: `bench-${pages}-${Date.now()}`,
+    API_BASE_URL: stub.url, OPENAI_API_KEY: 'sk-bench', MODEL: 'stub-model', PASSWORD: 'pwd', PORT: String(port),
+    CONCURRENCY: String(CONCURRENCY), PDF_DPI: String(DPI), BATCH_SIZE: '8', MAX_PDF_PAGES: '500',
+    DATA_DIR: await mkdtemp(path.join(scratch, 'data-')), LOG_LEVEL: 'warn',
+  };
+  const worker = await startProcess('worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"');
+  const api = await startProcess('api', { ...env, LOG_LEVEL: 'info' }, '"API listening"');
+  const apiUrl = `http://127.0.0.1:${port}/pwd`;
+  const workerStartRssMb = await peakRssMb(worker.pid!);
+  try {
+    const pdf = makePdf(pageTags(pages), { textLines: TEXT_LINES });
+    const calls = stub.calls.length;
+    const started = Date.now();
+    const pdfId = await upload(apiUrl, 'pdf', pdf, `bench-${pages}.pdf`);
+    let imageRun: Promise<number> | undefined;
+    if (imageAtMs !== undefined) {
+      const image = await taggedImage(4242, 'png', 1654, 2339);
+      imageRun = sleep(imageAtMs).then(async () => {
+        const row = await waitForTask(await upload(apiUrl, 'image', image, 'quick.png'));
+        return (row.completed_at!.getTime() - row.created_at.getTime()) / 1000;
+      });
+    }
+    const row = await waitForTask(pdfId);
+    const wallS = (row.completed_at!.getTime() - started) / 1000;
+    const imageS = await imageRun;
+    const idealS = (Math.ceil(pages / CONCURRENCY) * LATENCY_MS) / 1000;
+    const pdfCalls = stub.calls.slice(calls).filter((c) => c.answeredAt !== undefined);
+    const first = Math.min(...pdfCalls.map((c) => c.receivedAt));
+    const last = Math.max(...pdfCalls.map((c) => c.answeredAt!));
+    // Mean number of model calls in flight while the model was in use, over CONCURRENCY.
+    const busy = pdfCalls.reduce((sum, c) => sum + (c.answeredAt! - c.receivedAt), 0);
+    return {
+      firstCallS: (first - started) / 1000, utilization: busy / ((last - first) * CONCURRENCY),
+      tailS: (row.completed_at!.getTime() - last) / 1000, workerStartRssMb,
+      pages, wallS, idealS, ratio: wallS / idealS, pagesPerS: pages / wallS,
+      callsPerPage: (stub.calls.length - calls - (imageRun ? 1 : 0)) / pages,
+      workerRssMb: await peakRssMb(worker.pid!), apiRssMb: await peakRssMb(api.pid!), status: row.status, imageS,
+    };
+  } finally {
+    await stopProcess(api);
+    await stopProcess(worker);
+  }
+}
+
+async function renderRate(file: string, threads: number, pages: number): Promise<number> {
+  const pool = createPdfPool(threads);
+  try {
+    await Promise.all(Array.from({ length: threads }, (_, i) => pool.render(file, i + 1, DPI))); // warm up every thread
+    const started = Date.now();
+    await Promise.all(Array.from({ length: pages }, (_, i) => pool.render(file, (i % 200) + 1, DPI)));
+    return pages / ((Date.now() - started) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+// `npm run bench -- pdf-200` runs only the scenarios named; docs/benchmarks.md is written by full runs.
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+const lines: string[] = [];
+const report = (line: string) => {
+  console.log(line);
+  lines.push(line);
+};
+const fmt = (r: PdfRun) =>
+  `wall ${r.wallS.toFixed(1)} s, ideal ${r.idealS.toFixed(0)} s, ratio ${r.ratio.toFixed(2)}, ${r.pagesPerS.toFixed(2)} pages/s, ` +
+  `${r.callsPerPage.toFixed(2)} calls/page, worker peak RSS ${r.workerRssMb} MB (${r.workerStartRssMb} MB after start), API peak RSS ${r.apiRssMb} MB; ` +
+  `first model call after ${r.firstCallS.toFixed(1)} s, model busy ${(r.utilization * 100).toFixed(0)} %, ${r.tailS.toFixed(1)} s from last answer to done (${r.status})`;
+
+try {
+  if (wanted('render')) {
+    const renderFile = path.join(scratch, 'render.pdf');
+    await writeFile(renderFile, makePdf(pageTags(200), { textLines: TEXT_LINES }));
+    const cores = os.availableParallelism();
+    const one = await renderRate(renderFile, 1, 24);
+    const all = await renderRate(renderFile, cores, 24 * cores);
+    report(`render-only   ${DPI} DPI A4: ${one.toFixed(2)} pages/s on 1 thread, ${all.toFixed(2)} pages/s on ${cores} threads`);
+  }
+  if (wanted('pdf-200')) report(`pdf-200       ${fmt(await runPdf(200))}`);
+  if (wanted('pdf-500')) {
+    const big = await runPdf(500, 10_000);
+    report(`pdf-500       ${fmt(big)}`);
+    report(`fairness      one-page image submitted 10 s into the 500-page run finished in ${big.imageS!.toFixed(1)} s (${(big.imageS! / (LATENCY_MS / 1000)).toFixed(1)} × latency)`);
+  }
+
+  const doc = `# Benchmarks
+
+Written by \`npm run bench\` (bench/pdf.ts) on ${new Date().toISOString().slice(0, 10)}.
+
+Machine: ${machine}.
+
+The model is the test stub answering after a fixed ${LATENCY_MS} ms; CONCURRENCY ${CONCURRENCY}, PDF_DPI ${DPI},
+BATCH_SIZE 8; each A4 page carries ${TEXT_LINES} lines of text. Wall time runs from the upload to the task's
+completion; the ideal is ceil(pages / CONCURRENCY) × latency. The API and the worker are separate
+processes; peak RSS is each one's VmHWM.
+
+\`\`\`
+${lines.join('\n')}
+\`\`\`
+`;
+  if (only.length === 0) {
+    await writeFile(path.join(root, 'docs/benchmarks.md'), doc);
+    console.log('# written to docs/benchmarks.md');
+  }
+} finally {
+  await stub.close();
+  await db.end();
+  await adminClient.query(`drop database if exists "${dbName}" with (force)`);
+  await adminClient.end();
+  await temporal.stop();
+  await admin.embedded?.stop();
+  await rm(scratch, { recursive: true, force: true });
+}
