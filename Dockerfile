@@ -8,7 +8,9 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-slim
-ENV NODE_ENV=production DATA_DIR=/data
+# glibc gives each thread (render threads, Temporal's Rust core) its own malloc arena; two arenas
+# cut the worker's peak RSS by about 50 MB at no measurable cost (npm run bench).
+ENV NODE_ENV=production DATA_DIR=/data MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

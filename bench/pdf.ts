@@ -96,6 +96,8 @@ async function runPdf(pages: number, imageAtMs?: number): Promise<PdfRun> {
     API_BASE_URL: stub.url, OPENAI_API_KEY: 'sk-bench', MODEL: 'stub-model', PASSWORD: 'pwd', PORT: String(port),
     CONCURRENCY: String(CONCURRENCY), PDF_DPI: String(DPI), BATCH_SIZE: '8', MAX_PDF_PAGES: '500',
     DATA_DIR: await mkdtemp(path.join(scratch, 'data-')), LOG_LEVEL: 'warn',
+    // As the Dockerfile and `npm start` run the service.
+    MALLOC_ARENA_MAX: '2',
   };
   const worker = await startProcess('worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"');
   const api = await startProcess('api', { ...env, LOG_LEVEL: 'info' }, '"API listening"');

@@ -54,14 +54,40 @@ export function inspectPdf(path: string): PdfInspection {
 // would only cost memory (a 100-inch page at 200 DPI is a 1.2 GB pixmap).
 const MAX_SIDE_PX = 5000;
 
-/** Renders one page (1-based) at `dpi` as PNG, lowering the resolution only for oversized pages. */
+// A channel difference above this on any pixel of the low-resolution probe means the page has colour.
+// Grey anti-aliasing keeps channels equal, so black-and-white pages never trip it.
+const COLOUR_THRESHOLD = 24;
+const PROBE_DPI = 24;
+
+/** Whether a page shows any colour, judged from a cheap low-resolution rendering. */
+export function hasColour(page: mupdf.Page): boolean {
+  const probe = page.toPixmap(mupdf.Matrix.scale(PROBE_DPI / 72, PROBE_DPI / 72), mupdf.ColorSpace.DeviceRGB, false, true);
+  try {
+    const pixels = probe.getPixels();
+    const n = probe.getNumberOfComponents();
+    for (let i = 0; i + 2 < pixels.length; i += n) {
+      const r = pixels[i]!, g = pixels[i + 1]!, b = pixels[i + 2]!;
+      if (Math.max(r, g, b) - Math.min(r, g, b) > COLOUR_THRESHOLD) return true;
+    }
+    return false;
+  } finally {
+    probe.destroy();
+  }
+}
+
+/**
+ * Renders one page (1-based) at `dpi` as PNG, lowering the resolution only for oversized pages.
+ * Pages without colour are rendered in grey: the model sees the same page, rendering takes half the
+ * time and the PNG is about 40 % smaller (measured on A4 text pages at 200 DPI).
+ */
 export function renderPage(doc: mupdf.Document, pageNumber: number, dpi: number): Uint8Array {
   const page = doc.loadPage(pageNumber - 1);
   try {
     const [x0, y0, x1, y1] = page.getBounds();
     const longestPt = Math.max(x1 - x0, y1 - y0, 1);
     const scale = Math.min(dpi / 72, MAX_SIDE_PX / longestPt);
-    const pixmap = page.toPixmap(mupdf.Matrix.scale(scale, scale), mupdf.ColorSpace.DeviceRGB, false, true);
+    const colorspace = hasColour(page) ? mupdf.ColorSpace.DeviceRGB : mupdf.ColorSpace.DeviceGray;
+    const pixmap = page.toPixmap(mupdf.Matrix.scale(scale, scale), colorspace, false, true);
     try {
       return pixmap.asPNG();
     } finally {

@@ -1,0 +1,58 @@
+/** Page rendering: resolution honoured, grey pages rendered grey, colour pages kept in colour. */
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as mupdf from 'mupdf';
+import sharp from 'sharp';
+import { inspectPdf, openPdf, renderPage } from '../../src/pdf/document.js';
+import { readTag } from '../helpers/images.js';
+import { makePdf } from '../helpers/pdfs.js';
+
+async function pdfFile(bytes: Buffer): Promise<string> {
+  const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'ocr-render-')), 'doc.pdf');
+  await writeFile(file, bytes);
+  return file;
+}
+
+/** One A4 page with a red rectangle: colour that must survive. */
+function colourPdf(): Buffer {
+  const doc = new mupdf.PDFDocument();
+  doc.insertPage(-1, doc.addPage([0, 0, 595, 842], 0, doc.addObject({}), '1 0 0 rg 100 400 200 40 re f\n'));
+  return Buffer.from(doc.saveToBuffer('').asUint8Array());
+}
+
+test('A4 at 200 DPI is about 1654 × 2339, grey, and carries its page tag', async () => {
+  const doc = openPdf(await pdfFile(makePdf([5, 77], { textLines: 10 })));
+  try {
+    const png = Buffer.from(renderPage(doc, 2, 200));
+    const meta = await sharp(png).metadata();
+    assert.deepEqual([meta.width, meta.height, meta.channels], [1653, 2339, 1]);
+    assert.equal(await readTag(png), 77);
+    const small = await sharp(Buffer.from(renderPage(doc, 1, 72))).metadata();
+    assert.deepEqual([small.width, small.height], [595, 842]);
+  } finally {
+    doc.destroy();
+  }
+});
+
+test('a page with colour is rendered in colour', async () => {
+  const doc = openPdf(await pdfFile(colourPdf()));
+  try {
+    const { channels } = await sharp(Buffer.from(renderPage(doc, 1, 100))).metadata();
+    assert.equal(channels, 3);
+  } finally {
+    doc.destroy();
+  }
+});
+
+test('inspection counts pages and names the problem of a bad file', async () => {
+  assert.deepEqual(inspectPdf(await pdfFile(makePdf([1, 2, 3]))), { ok: true, pageCount: 3, repaired: false });
+  const locked = inspectPdf(await pdfFile(makePdf([1], { save: 'encrypt=aes-256,user-password=u,owner-password=o' })));
+  assert.equal(locked.ok ? 'ok' : locked.problem, 'encrypted');
+  const empty = inspectPdf(await pdfFile(makePdf([])));
+  assert.equal(empty.ok ? 'ok' : empty.problem, 'no_pages');
+  const junk = inspectPdf(await pdfFile(Buffer.from('%PDF-1.7\nnot really')));
+  assert.equal(junk.ok ? 'ok' : junk.problem, 'corrupt');
+});
