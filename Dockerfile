@@ -21,5 +21,6 @@ USER node
 EXPOSE 54188
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||54188)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/main/cli.js"]
+# Small young-generation semi-spaces: see src/main/cli.ts.
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/main/cli.js"]
 CMD ["api"]

@@ -51,7 +51,8 @@ async function peakRssMb(pid: number): Promise<number> {
 }
 
 function startProcess(command: 'api' | 'worker', env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/main/cli.js', command], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Launched as the Dockerfile and `npm start` launch it (see src/main/cli.ts).
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/main/cli.js', command], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -32,7 +32,7 @@ export interface DevServerOptions {
   log: Logger;
 }
 
-export interface RunningDevServer { address: string; stop(): Promise<void> }
+export interface RunningDevServer { address: string; pid: number; stop(): Promise<void> }
 
 export async function startTemporalDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
   if (opts.pidFile && (await stopStaleProcess(opts.pidFile, 'start-dev'))) {
@@ -70,7 +70,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
       try {
         await connection.withDeadline(Date.now() + 2000, () => connection.healthService.check({}));
         opts.log.info({ address, ui: opts.uiPort ? `http://localhost:${opts.uiPort}` : undefined }, 'Temporal dev server started');
-        return { address, stop };
+        return { address, pid: child.pid!, stop };
       } finally {
         await connection.close();
       }

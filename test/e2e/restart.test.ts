@@ -88,6 +88,8 @@ test('a PDF whose worker is killed mid-way completes with one result per page', 
   await eventually(() => Promise.resolve(pdfCalls().length >= 4 ? true : undefined), 'a few pages to be sent', 60_000);
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
+  const storedAtKill = (await stack.pool.query<{ n: number }>('select count(*)::int as n from pages where task_id = $1', [taskId])).rows[0]!.n;
+  assert.ok(storedAtKill < tags.length, 'the worker died in the middle of the PDF');
   await spawnWorker();
 
   const task = await waitForTask(stack, taskId, 120_000);

@@ -37,6 +37,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start a worker in this process (default true). */
   worker?: boolean;
+  /** Another Temporal server than the shared one (a test that kills its server). */
+  temporalAddress?: string;
   /** Wraps the real (HTTP) model client, to inject faults such as a crash after the model answered. */
   wrapVision?: (client: VisionClient) => VisionClient;
 }
@@ -56,7 +58,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     PASSWORD: 'test-pw',
     PORT: '0',
     DATABASE_URL: db.url,
-    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    TEMPORAL_ADDRESS: opts.temporalAddress ?? testEnv.temporalAddress,
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     DATA_DIR: dataDir,
     MAX_RETRIES: '3',
