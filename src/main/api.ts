@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { createPdfPool } from '../pdf/pool.js';
+import { startStrandedTasks } from '../temporal/start-task.js';
 import type { Pool } from '../store/pool.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -34,6 +35,8 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
     setTimeout(() => server.closeAllConnections(), 5000).unref();
   }));
   const port = (server.address() as AddressInfo).port;
+  // In the background: a Temporal that is still starting must not delay or fail the API's start.
+  startStrandedTasks(pool, temporal, config, log).catch((err: unknown) => log.error({ err }, 'could not start the workflows of pending tasks'));
   log.info({ port, url: `http://localhost:${port}${config.http.password ? '/<PASSWORD>' : ''}` }, 'API listening');
   return { server, port };
 }

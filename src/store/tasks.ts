@@ -66,6 +66,20 @@ export interface TaskOutcome {
   resultSummary: Record<string, unknown>;
 }
 
+/**
+ * Tasks still `pending` after `olderThanSeconds`: their workflow start was lost (the API died between
+ * the insert and the start). A task whose workflow ran is `processing` or final, never `pending`.
+ */
+export async function findStrandedTasks(db: Queryable, olderThanSeconds: number): Promise<Array<{ id: string; total_pages: number }>> {
+  const { rows } = await db.query<{ id: string; total_pages: number }>(
+    `select id, total_pages from tasks
+     where status = 'pending' and created_at < now() - make_interval(secs => $1)
+     order by created_at`,
+    [olderThanSeconds],
+  );
+  return rows;
+}
+
 export async function finishTask(db: Queryable, id: string, outcome: TaskOutcome): Promise<void> {
   await db.query(
     `update tasks set status = $2, error_code = $3, error_message = $4, result_summary = $5::jsonb,

@@ -1,6 +1,9 @@
 /** Starting the ocrTask workflow for a stored task: the API's only write to Temporal so far. */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { Queryable } from '../store/pool.js';
+import { findStrandedTasks } from '../store/tasks.js';
 import { OCR_TASK_WORKFLOW, type OcrTaskInput } from '../workflows/types.js';
 
 /** Worst case for one page attempt beyond the model timeout: backoff and rendering. */
@@ -31,4 +34,18 @@ export async function startTaskWorkflow(client: Client, taskQueue: string, input
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
+}
+
+/**
+ * Starts the workflows of tasks left `pending` by an API that died between storing a task and
+ * starting it (the seed left such tasks pending forever). Safe to run from every API replica at
+ * once: starting is idempotent, and a task whose workflow already runs is skipped by Temporal.
+ */
+export async function startStrandedTasks(db: Queryable, client: Client, config: Config, log: Logger, olderThanSeconds = 60): Promise<number> {
+  const stranded = await findStrandedTasks(db, olderThanSeconds);
+  for (const task of stranded) {
+    await startTaskWorkflow(client, config.temporal.taskQueue, taskInput(config, task.id, task.total_pages));
+    log.warn({ taskId: task.id }, 'started the workflow of a task left pending');
+  }
+  return stranded.length;
 }
