@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createPdfPool } from '../src/pdf/pool.js';
+import { createLifecycle, stopOnSignals } from '../src/main/lifecycle.js';
 import { freePort } from '../src/main/processes.js';
 import { startTemporalDevServer } from '../src/main/temporal-dev-server.js';
 import { taggedImage } from '../test/helpers/images.js';
@@ -32,16 +33,27 @@ const machine = `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableP
 console.log(`# machine: ${machine}`);
 console.log(`# model stub latency ${LATENCY_MS} ms, CONCURRENCY ${CONCURRENCY}, PDF_DPI ${DPI}, BATCH_SIZE 8, ${TEXT_LINES} lines of text per A4 page`);
 
+// Every release step runs even if another fails, and Ctrl-C releases too: no orphaned servers.
+const lifecycle = createLifecycle(log);
+stopOnSignals(lifecycle, log);
+void lifecycle.done.then(() => process.exit());
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'ocr-bench-'));
+lifecycle.defer('scratch', () => rm(scratch, { recursive: true, force: true }));
 const temporal = await startTemporalDevServer({ port: await freePort(), log });
+lifecycle.defer('temporal', () => temporal.stop());
 const admin = await adminDatabase(scratch, log);
+lifecycle.defer('embedded postgres', () => admin.embedded?.stop());
 const dbName = `ocr_bench_${randomBytes(4).toString('hex')}`;
 const adminClient = new pg.Client({ connectionString: admin.url });
 await adminClient.connect();
+lifecycle.defer('admin client', () => adminClient.end());
 await adminClient.query(`create database "${dbName}"`);
+lifecycle.defer('bench database', () => adminClient.query(`drop database if exists "${dbName}" with (force)`));
 const dbUrl = Object.assign(new URL(admin.url), { pathname: `/${dbName}` }).toString();
 const db = new pg.Pool({ connectionString: dbUrl, max: 2 });
+lifecycle.defer('pool', () => db.end());
 const stub = await startModelStub({ readTags: false });
+lifecycle.defer('stub', () => stub.close());
 stub.latencyMs = LATENCY_MS;
 
 /** Peak resident set size of a live process (VmHWM), in MB. */
@@ -203,11 +215,5 @@ ${lines.join('\n')}
     console.log('# written to docs/benchmarks.md');
   }
 } finally {
-  await stub.close();
-  await db.end();
-  await adminClient.query(`drop database if exists "${dbName}" with (force)`);
-  await adminClient.end();
-  await temporal.stop();
-  await admin.embedded?.stop();
-  await rm(scratch, { recursive: true, force: true });
+  await lifecycle.shutdown();
 }

@@ -14,10 +14,15 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { adminDatabase } from './helpers/services.js';
 import { freePort } from '../src/main/processes.js';
 import { startTemporalDevServer } from '../src/main/temporal-dev-server.js';
+import { createLifecycle, stopOnSignals } from '../src/main/lifecycle.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+// Every release step runs even if another fails, and Ctrl-C releases too: no orphaned servers.
+const lifecycle = createLifecycle(log);
+stopOnSignals(lifecycle, log);
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'ocr-test-'));
+lifecycle.defer('scratch', () => rm(scratch, { recursive: true, force: true }));
 
 async function testFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -36,7 +41,9 @@ async function dropStaleDatabases(adminUrl: string): Promise<void> {
 const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => path.resolve(f)) : await testFiles(path.join(root, 'test'));
 const started = Date.now();
 const temporal = await startTemporalDevServer({ port: await freePort(), log });
+lifecycle.defer('temporal', () => temporal.stop());
 const database = await adminDatabase(scratch, log);
+lifecycle.defer('embedded postgres', () => database.embedded?.stop());
 await dropStaleDatabases(database.url);
 const bundle = await bundleWorkflowCode({ workflowsPath: path.join(root, 'src/workflows/index.ts'), logger: undefined });
 const bundlePath = path.join(scratch, 'workflow-bundle.js');
@@ -46,6 +53,8 @@ console.log(`# shared services ready in ${((Date.now() - started) / 1000).toFixe
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
   cwd: root,
   stdio: 'inherit',
+  // Its own process group, so stopping it reaches every test file's process and what they spawned.
+  detached: true,
   env: {
     ...process.env,
     OCR_TEST_TEMPORAL_ADDRESS: temporal.address,
@@ -54,10 +63,11 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-repo
     OCR_TEST_SCRATCH: scratch,
   },
 });
+lifecycle.defer('test processes', () => {
+  if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM');
+});
 const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 
-await temporal.stop();
-await database.embedded?.stop();
-await rm(scratch, { recursive: true, force: true });
+await lifecycle.shutdown();
 console.log(`# npm test finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(code);
