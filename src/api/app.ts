@@ -6,6 +6,7 @@ import { requirePassword, type AuthState } from './auth.js';
 import { healthRoutes } from './routes/health.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/tasks.js';
+import { exportRoutes } from './routes/export.js';
 
 export function createApp(deps: ApiDeps): Koa<AuthState> {
   const app = new Koa<AuthState>();
@@ -17,7 +18,7 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
   app.use(health.routes());
 
   app.use(requirePassword(deps.config.http.password));
-  for (const router of [submitRoutes(deps), taskRoutes(deps)]) {
+  for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

@@ -2,6 +2,8 @@
  * The seed's auth scheme: every protected route lives under /{PASSWORD}. Instead of registering the
  * literal password as a route (which leaks it into route tables and docs and compares it in variable
  * time), this middleware compares the first path segment in constant time and strips it.
+ * Clients that prefer a header may call the unprefixed /api/... routes with
+ * `Authorization: Bearer <PASSWORD>`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
@@ -19,6 +21,13 @@ export interface AuthState { /** The path prefix the client used, e.g. "/pwd"; "
 export function requirePassword(password: string): Middleware<AuthState> {
   return async (ctx, next) => {
     if (password === '') {
+      ctx.state.prefix = '';
+      await next();
+      return;
+    }
+    const bearer = /^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1];
+    if (bearer !== undefined && ctx.path.startsWith('/api/')) {
+      if (!safeEqual(bearer, password)) throw httpError(404, 'not_found', 'Not Found');
       ctx.state.prefix = '';
       await next();
       return;

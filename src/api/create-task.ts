@@ -11,6 +11,7 @@ export interface TaskSpec { taskType: TaskType; totalPages: number; source: stri
 
 export async function createTask(deps: ApiDeps, upload: Upload & { mimeType: string }, spec: TaskSpec): Promise<string> {
   const id = randomUUID();
+  const input = taskInput(deps.config, id, spec.totalPages);
   await storeFile(deps.pool, upload.path, { sha256: upload.sha256, sizeBytes: upload.size, mimeType: upload.mimeType });
   await insertTask(deps.pool, {
     id,
@@ -20,10 +21,13 @@ export async function createTask(deps: ApiDeps, upload: Upload & { mimeType: str
     fileSha256: upload.sha256,
     mimeType: upload.mimeType,
     totalPages: spec.totalPages,
-    metadata: { source: spec.source, original_filename: upload.fileName, file_type: upload.mimeType, total_pages: spec.totalPages },
+    metadata: {
+      source: spec.source, original_filename: upload.fileName, file_type: upload.mimeType, total_pages: spec.totalPages,
+      batch_size: input.batchSize,
+    },
   });
   try {
-    await startTaskWorkflow(deps.temporal, deps.config.temporal.taskQueue, taskInput(deps.config, id, spec.totalPages));
+    await startTaskWorkflow(deps.temporal, deps.config.temporal.taskQueue, input);
   } catch (err) {
     deps.log.error({ err, taskId: id }, 'could not start the task workflow');
     const message = 'The task could not be queued because Temporal is unreachable; submit it again later';

@@ -16,7 +16,7 @@ export function progressPercent(task: TaskRow): number {
   return Math.round(((task.processed_pages + task.failed_pages) / task.total_pages) * 1000) / 10;
 }
 
-function pageSummary(page: PageRow) {
+export function pageSummary(page: PageRow) {
   return {
     page_number: page.page_number,
     status: page.status,
@@ -30,6 +30,11 @@ function pageSummary(page: PageRow) {
 
 /** GET /api/tasks/{id}: the task row plus page summaries (content lives at /result, not here). */
 export function taskDetails(task: TaskRow, pages: PageRow[]) {
+  return { ...taskSummary(task), page_results: pages.map(pageSummary) };
+}
+
+/** A task as lists show it: the row without its pages. */
+export function taskSummary(task: TaskRow) {
   return {
     id: task.id,
     task_type: task.task_type,
@@ -51,7 +56,6 @@ export function taskDetails(task: TaskRow, pages: PageRow[]) {
     error_message: task.error_message,
     metadata: task.metadata,
     result_summary: task.result_summary,
-    page_results: pages.map(pageSummary),
   };
 }
 

@@ -74,12 +74,14 @@ export async function completedPageNumbers(db: Queryable, taskId: string, pageNu
   return new Set(rows.map((r) => r.page_number));
 }
 
+/** The PageRow columns; content only when asked for (a 500-page task's content is megabytes). */
+const pageColumns = (withContent: boolean) => `page_number, status, ${withContent ? 'content' : 'null::text as content'},
+  coalesce(length(content), 0) as content_length, error_class, error_message, attempts,
+  processing_ms, prompt_tokens, completion_tokens, created_at, updated_at`;
+
 export async function listPages(db: Queryable, taskId: string, opts: { withContent: boolean }): Promise<PageRow[]> {
   const { rows } = await db.query<PageRow>(
-    `select page_number, status, ${opts.withContent ? 'content' : 'null::text as content'},
-            coalesce(length(content), 0) as content_length, error_class, error_message, attempts,
-            processing_ms, prompt_tokens, completion_tokens, created_at, updated_at
-     from pages where task_id = $1 order by page_number`,
+    `select ${pageColumns(opts.withContent)} from pages where task_id = $1 order by page_number`,
     [taskId],
   );
   return rows;
@@ -93,4 +95,31 @@ export async function joinedContent(db: Queryable, taskId: string): Promise<stri
     [taskId],
   );
   return rows[0]?.content ?? '';
+}
+
+export interface PageStatistics {
+  completed: number;
+  failed: number;
+  average_ms: number;
+  content_length: number;
+}
+
+export async function pageStatistics(db: Queryable, taskId: string): Promise<PageStatistics> {
+  const { rows } = await db.query<PageStatistics>(
+    `select count(*) filter (where status = 'completed')::int as completed,
+            count(*) filter (where status = 'failed')::int as failed,
+            coalesce(avg(processing_ms), 0)::float8 as average_ms,
+            coalesce(sum(length(content)), 0)::int as content_length
+     from pages where task_id = $1`,
+    [taskId],
+  );
+  return rows[0]!;
+}
+
+export async function getPage(db: Queryable, taskId: string, pageNumber: number): Promise<PageRow | undefined> {
+  const { rows } = await db.query<PageRow>(
+    `select ${pageColumns(true)} from pages where task_id = $1 and page_number = $2`,
+    [taskId, pageNumber],
+  );
+  return rows[0];
 }

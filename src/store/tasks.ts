@@ -50,6 +50,26 @@ export async function getTask(db: Queryable, id: string): Promise<TaskRow | unde
   return rows[0];
 }
 
+export interface TaskListQuery { status?: TaskStatus; limit: number; offset: number }
+
+/** Newest first; served by the (created_at desc, id) and (status, created_at desc, id) indexes. */
+export async function listTasks(db: Queryable, query: TaskListQuery): Promise<{ rows: TaskRow[]; total: number }> {
+  const [list, count] = await Promise.all([
+    db.query<TaskRow>(
+      `select * from tasks where ($1::text is null or status = $1)
+       order by created_at desc, id desc limit $2 offset $3`,
+      [query.status ?? null, query.limit, query.offset],
+    ),
+    db.query<{ total: number }>('select count(*)::int as total from tasks where ($1::text is null or status = $1)', [query.status ?? null]),
+  ]);
+  return { rows: list.rows, total: count.rows[0]!.total };
+}
+
+export async function getTasks(db: Queryable, ids: string[]): Promise<Map<string, TaskRow>> {
+  const { rows } = await db.query<TaskRow>('select * from tasks where id = any($1::uuid[])', [ids]);
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 /** pending → processing; a replayed or retried call leaves a running or finished task alone. */
 export async function markTaskStarted(db: Queryable, id: string): Promise<void> {
   await db.query(

@@ -1,39 +1,118 @@
-/** Task queries: GET /api/tasks/{id} and GET /api/tasks/{id}/result. */
+/** Task queries: list, one task, its result, pages, progress and batches, and batch status. */
 import Router from '@koa/router';
+import { z } from 'zod';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { httpError } from '../errors.js';
-import { getTask, type TaskRow } from '../../store/tasks.js';
-import { joinedContent, listPages } from '../../store/pages.js';
-import { taskDetails, taskResult } from '../task-view.js';
+import { findTask, UUID } from '../find-task.js';
+import { jsonBody } from '../json-body.js';
+import { batchesView, detailedProgress, pageStatisticsView } from '../progress-view.js';
+import { pageSummary, taskDetails, taskResult, taskSummary } from '../task-view.js';
+import { getTasks, listTasks, type TaskStatus } from '../../store/tasks.js';
+import { getPage, joinedContent, listPages, pageStatistics } from '../../store/pages.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
+const MAX_BATCH_STATUS_IDS = 50;
+
+const listQuery = z.object({
+  status: z.enum(STATUSES, { message: `status must be one of ${STATUSES.join(', ')}` }).optional(),
+  limit: z.coerce.number({ message: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(1000, 'limit must be at most 1000').default(100),
+  offset: z.coerce.number({ message: 'offset must be a number' }).int('offset must be a whole number').min(0, 'offset must not be negative').default(0),
+});
 
 export function taskRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
+  const { pool } = deps;
 
-  /** A malformed id can name no task: same answer as an unknown one, and no query is made. */
-  async function findTask(id: string): Promise<TaskRow> {
-    const task = UUID.test(id) ? await getTask(deps.pool, id) : undefined;
-    if (!task) throw httpError(404, 'task_not_found', '任务不存在');
-    return task;
-  }
+  router.get('/api/tasks', async (ctx) => {
+    const parsed = listQuery.safeParse(ctx.query);
+    if (!parsed.success) throw httpError(400, 'invalid_query', parsed.error.issues.map((i) => i.message).join('; '));
+    const { rows, total } = await listTasks(pool, parsed.data);
+    ctx.body = { status: 'success', data: rows.map(taskSummary), pagination: { limit: parsed.data.limit, offset: parsed.data.offset, total } };
+  });
+
+  router.post('/api/tasks/batch/status', jsonBody(), async (ctx) => {
+    const body = ctx.request.body as { task_ids?: unknown } | undefined;
+    const ids = body?.task_ids;
+    if (!Array.isArray(ids) || ids.length === 0) throw httpError(400, 'missing_task_ids', '未提供任务ID (send {"task_ids": [...]})');
+    if (ids.length > MAX_BATCH_STATUS_IDS) throw httpError(400, 'too_many_task_ids', `批量查询最多支持${MAX_BATCH_STATUS_IDS}个任务`);
+    const wellFormed = ids.filter((id): id is string => typeof id === 'string' && UUID.test(id));
+    const found = await getTasks(pool, wellFormed);
+    const tasks = ids.map((id) => {
+      const task = typeof id === 'string' ? found.get(id.toLowerCase()) : undefined;
+      if (!task) return { task_id: String(id), status: 'not_found', error_message: '任务不存在' };
+      const { progress, created_at, completed_at, error_message } = taskSummary(task);
+      return { task_id: task.id, status: task.status, progress, created_at, completed_at, error_message };
+    });
+    const statusCounts: Record<string, number> = {};
+    for (const t of tasks) statusCounts[t.status] = (statusCounts[t.status] ?? 0) + 1;
+    ctx.body = { status: 'success', tasks, summary: { total_tasks: tasks.length, status_counts: statusCounts } };
+  });
 
   router.get('/api/tasks/:id', async (ctx) => {
-    const task = await findTask(ctx.params.id!);
-    const pages = await listPages(deps.pool, task.id, { withContent: false });
-    ctx.body = { status: 'success', data: taskDetails(task, pages) };
+    const task = await findTask(pool, ctx.params.id);
+    ctx.body = { status: 'success', data: taskDetails(task, await listPages(pool, task.id, { withContent: false })) };
   });
 
   router.get('/api/tasks/:id/result', async (ctx) => {
-    const task = await findTask(ctx.params.id!);
-    const isPdf = task.task_type === 'pdf_ocr';
+    const task = await findTask(pool, ctx.params.id);
     const [content, pages] = await Promise.all([
-      joinedContent(deps.pool, task.id),
-      isPdf ? listPages(deps.pool, task.id, { withContent: true }) : Promise.resolve([]),
+      joinedContent(pool, task.id),
+      task.task_type === 'pdf_ocr' ? listPages(pool, task.id, { withContent: true }) : Promise.resolve([]),
     ]);
     ctx.body = { status: 'success', data: taskResult(task, content, pages) };
   });
+
+  router.get('/api/tasks/:id/pages', async (ctx) => {
+    const task = await findTask(pool, ctx.params.id);
+    const [pages, stats] = await Promise.all([listPages(pool, task.id, { withContent: true }), pageStatistics(pool, task.id)]);
+    ctx.body = {
+      status: 'success',
+      data: {
+        task_id: task.id,
+        pages: pages.map((p) => ({ ...pageSummary(p), content: p.content })),
+        total_pages: task.total_pages,
+        page_statistics: pageStatisticsView(task, stats),
+      },
+    };
+  });
+
+  router.get('/api/tasks/:id/pages/:n', async (ctx) => {
+    const task = await findTask(pool, ctx.params.id);
+    const n = Number(ctx.params.n);
+    if (!Number.isInteger(n) || n < 1) throw httpError(400, 'invalid_page_number', '页码必须大于0');
+    if (n > task.total_pages) throw httpError(404, 'page_out_of_range', `页码超出范围 (the task has ${task.total_pages} pages)`);
+    const page = await getPage(pool, task.id, n);
+    if (!page) throw httpError(404, 'page_not_ready', '页面结果不存在 (the page has no result yet)');
+    ctx.body = { status: 'success', data: { task_id: task.id, page_number: n, page_result: { ...pageSummary(page), content: page.content } } };
+  });
+
+  router.get('/api/tasks/:id/progress', async (ctx) => {
+    const task = await findTask(pool, ctx.params.id);
+    const [pages, stats] = await Promise.all([listPages(pool, task.id, { withContent: false }), pageStatistics(pool, task.id)]);
+    ctx.body = {
+      status: 'success',
+      data: {
+        task_info: taskSummary(task),
+        latest_progress: detailedProgress(task),
+        batches: batchesView(task, pages, batchSizeOf(task.metadata)),
+        page_statistics: pageStatisticsView(task, stats),
+        detailed_progress: detailedProgress(task),
+      },
+    };
+  });
+
+  router.get('/api/tasks/:id/batches', async (ctx) => {
+    const task = await findTask(pool, ctx.params.id);
+    const batches = batchesView(task, await listPages(pool, task.id, { withContent: false }), batchSizeOf(task.metadata));
+    ctx.body = { status: 'success', data: { task_id: task.id, batches, total_batches: batches.length } };
+  });
+
+  /** The batch size the task was started with (stored at submit); older rows fall back to BATCH_SIZE. */
+  function batchSizeOf(metadata: Record<string, unknown>): number {
+    const size = metadata.batch_size;
+    return typeof size === 'number' && size > 0 ? size : deps.config.pdf.batchSize;
+  }
 
   return router;
 }

@@ -1,0 +1,73 @@
+/** Progress, page statistics and batches of a task, computed from the task row and its pages. */
+import { FINAL_STATUSES, type TaskRow } from '../store/tasks.js';
+import type { PageRow, PageStatistics } from '../store/pages.js';
+import { progressPercent } from './task-view.js';
+
+export function pageStatisticsView(task: TaskRow, stats: PageStatistics) {
+  const finished = stats.completed + stats.failed;
+  return {
+    total_pages: task.total_pages,
+    completed_pages: stats.completed,
+    failed_pages: stats.failed,
+    // Which unfinished pages are with the model right now is Temporal's business: all count as pending.
+    pending_pages: task.total_pages - finished,
+    processing_pages: 0,
+    average_processing_time: Math.round(stats.average_ms / 10) / 100,
+    total_content_length: stats.content_length,
+    success_rate: finished === 0 ? 0 : Math.round((stats.completed / finished) * 1000) / 10,
+  };
+}
+
+/** Pages per minute since the task started, and the seconds left at that rate (null while unknown). */
+export function detailedProgress(task: TaskRow, now = Date.now()) {
+  const done = task.processed_pages + task.failed_pages;
+  const end = task.completed_at?.getTime() ?? now;
+  const minutes = task.started_at ? (end - task.started_at.getTime()) / 60_000 : 0;
+  const rate = minutes > 0 ? done / minutes : 0;
+  const remaining = task.total_pages - done;
+  const final = FINAL_STATUSES.includes(task.status);
+  return {
+    total_pages: task.total_pages,
+    processed_pages: task.processed_pages,
+    failed_pages: task.failed_pages,
+    progress_percentage: progressPercent(task),
+    processing_rate: Math.round(rate * 10) / 10,
+    estimated_time_remaining: final ? 0 : rate > 0 ? Math.round((remaining / rate) * 60) : null,
+  };
+}
+
+type BatchStatus = 'pending' | 'processing' | 'completed' | 'partial' | 'failed';
+
+/** The seed's page_batches rows, derived from the batch size the task ran with and its pages. */
+export function batchesView(task: TaskRow, pages: PageRow[], batchSize: number) {
+  const byNumber = new Map(pages.map((p) => [p.page_number, p]));
+  const batches = [];
+  for (let first = 1, n = 1; first <= task.total_pages; first += batchSize, n++) {
+    const last = Math.min(task.total_pages, first + batchSize - 1);
+    const rows = [];
+    for (let p = first; p <= last; p++) if (byNumber.has(p)) rows.push(byNumber.get(p)!);
+    const completed = rows.filter((r) => r.status === 'completed').length;
+    const failed = rows.length - completed;
+    const count = last - first + 1;
+    let status: BatchStatus;
+    if (rows.length === count || FINAL_STATUSES.includes(task.status)) {
+      // A finished task's missing pages never will be: they count as failed.
+      status = completed === count ? 'completed' : completed === 0 ? 'failed' : 'partial';
+    } else {
+      status = rows.length > 0 ? 'processing' : 'pending';
+    }
+    batches.push({
+      id: `${task.id}_batch_${String(n).padStart(3, '0')}`,
+      task_id: task.id,
+      batch_number: n,
+      status,
+      page_start: first,
+      page_end: last,
+      pages_count: count,
+      processed_pages: completed,
+      failed_pages: FINAL_STATUSES.includes(task.status) ? count - completed : failed,
+      processing_time: Math.round(rows.reduce((sum, r) => sum + r.processing_ms, 0) / 10) / 100,
+    });
+  }
+  return batches;
+}
