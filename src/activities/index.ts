@@ -42,7 +42,7 @@ export interface FinishInput { taskId: string; error?: { code: string; message: 
 
 // Heartbeats keep flowing while a model call runs for minutes, so a live worker is never mistaken
 // for a dead one; they also carry cancellation to the activity.
-const HEARTBEAT_INTERVAL_MS = 5_000;
+const HEARTBEAT_INTERVAL_MS = 1_000;
 
 export function createActivities(deps: ActivityDeps) {
   const { pool, log } = deps;

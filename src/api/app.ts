@@ -7,6 +7,7 @@ import { healthRoutes } from './routes/health.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/tasks.js';
 import { exportRoutes } from './routes/export.js';
+import { controlRoutes } from './routes/control.js';
 
 export function createApp(deps: ApiDeps): Koa<AuthState> {
   const app = new Koa<AuthState>();
@@ -18,7 +19,7 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
   app.use(health.routes());
 
   app.use(requirePassword(deps.config.http.password));
-  for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps)]) {
+  for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps), controlRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

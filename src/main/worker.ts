@@ -60,6 +60,9 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     maxConcurrentActivityTaskExecutions: config.vision.concurrency + 2,
     // Let in-flight model calls finish on SIGTERM before activities are cancelled.
     shutdownGraceTime: '10 seconds',
+    // Cancellation reaches an activity with the answer to a heartbeat; by default heartbeats are
+    // throttled to 80 % of the heartbeat timeout (16 s), too slow for a user pressing "cancel".
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
   const running = worker.run();
   running.catch((err: unknown) => {

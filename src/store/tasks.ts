@@ -1,5 +1,5 @@
 /** SQL for the tasks table: the state users query. Temporal owns execution; this owns what is shown. */
-import type { Queryable } from './pool.js';
+import { withTransaction, type Pool, type Queryable } from './pool.js';
 
 export type TaskType = 'image_ocr' | 'pdf_ocr';
 export type TaskStatus = 'pending' | 'processing' | 'completed' | 'partial' | 'failed' | 'cancelled';
@@ -98,6 +98,32 @@ export async function findStrandedTasks(db: Queryable, olderThanSeconds: number)
     [olderThanSeconds],
   );
   return rows;
+}
+
+/** Back to `pending` for a retry: failed pages are forgotten so that only they run again. */
+export async function resetForRetry(pool: Pool, id: string): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    await client.query(`delete from pages where task_id = $1 and status = 'failed'`, [id]);
+    await client.query(
+      `update tasks set status = 'pending', failed_pages = 0, error_code = null, error_message = null,
+              result_summary = null, completed_at = null, updated_at = now()
+       where id = $1`,
+      [id],
+    );
+  });
+}
+
+/** Deletes the task (its pages cascade) and its file when no other task uses it. */
+export async function deleteTask(pool: Pool, id: string): Promise<boolean> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ file_sha256: string }>('delete from tasks where id = $1 returning file_sha256', [id]);
+    if (rows.length === 0) return false;
+    await client.query(
+      'delete from files f where f.sha256 = $1 and not exists (select 1 from tasks t where t.file_sha256 = f.sha256)',
+      [rows[0]!.file_sha256],
+    );
+    return true;
+  });
 }
 
 export async function finishTask(db: Queryable, id: string, outcome: TaskOutcome): Promise<void> {

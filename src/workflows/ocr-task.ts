@@ -1,6 +1,6 @@
 /** ocrTaskWorkflow: one OCR task (image or PDF) as batches of pages, with bounded fan-out. */
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, proxyActivities,
+  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, proxyActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskResult } from './types.js';
@@ -16,6 +16,9 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
   const { ocrBatch } = proxyActivities<Activities>({
     startToCloseTimeout: input.batchTimeoutMs,
     heartbeatTimeout: '20 seconds',
+    // On cancel, wait until the batch has really stopped (its model calls aborted) before the task
+    // is recorded as cancelled: "cancelled" then means no call is running any more.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
@@ -25,12 +28,12 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
     },
   });
 
+  const running: Promise<void>[] = [];
   try {
     await startTask(input.taskId);
     let fatal: { code: string; message: string } | undefined;
     let batchError: string | undefined;
     let inFlight = 0;
-    const running: Promise<void>[] = [];
 
     for (const pages of splitIntoBatches(input.totalPages, input.batchSize)) {
       await condition(() => inFlight < input.maxBatchesInFlight || fatal !== undefined);
@@ -61,7 +64,9 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
     return { status: await finishTask({ taskId: input.taskId, error }) };
   } catch (err) {
     if (isCancellation(err)) {
-      // The workflow is cancelled, but recording that must still happen.
+      // Every batch has to acknowledge the cancellation (its model calls aborted) before the task is
+      // recorded as cancelled; recording must happen although the workflow itself is cancelled.
+      await Promise.allSettled(running);
       await CancellationScope.nonCancellable(() => finishTask({ taskId: input.taskId, cancelled: true }));
     }
     throw err;
