@@ -1,5 +1,5 @@
 /**
- * Streams one multipart file field to a temp file, hashing it on the way and enforcing the size limit
+ * Streams multipart file fields to temp files, hashing them on the way and enforcing the size limit
  * while the bytes arrive: the API never holds an upload in memory. Types are decided by magic bytes.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -20,15 +20,19 @@ export interface Upload {
   sha256: string;
   /** From the file's magic bytes, not from what the client claimed; undefined when unknown. */
   mimeType: string | undefined;
+  /** The file went over the size limit and was cut off (its bytes are not kept). */
+  tooLarge: boolean;
   /** Deletes the temp file. Safe to call more than once. */
   discard(): Promise<void>;
 }
 
-export interface UploadLimits {
+export interface FilesOptions {
   field: string;
+  maxFiles: number;
+  /** Per file. */
   maxBytes: number;
-  /** The seed's message for a too-large file, e.g. 文件过大，最大支持50MB. */
-  tooLargeMessage: string;
+  /** When set, more than maxFiles files is this 400; otherwise extra files are ignored. */
+  tooManyMessage?: string;
 }
 
 /** A file name from a client: only the last path component, no control characters, bounded length. */
@@ -39,64 +43,84 @@ export function cleanFileName(raw: string | undefined): string {
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'upload' : cleaned;
 }
 
-export async function receiveUpload(ctx: Context, tmpDir: string, limits: UploadLimits): Promise<Upload> {
+/** Receives every file of `field` (in order), each to its own temp file. */
+export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOptions): Promise<Upload[]> {
   if (!ctx.is('multipart/form-data')) {
-    throw httpError(400, 'invalid_multipart', `Expected a multipart/form-data upload with the file in field "${limits.field}"`);
+    throw httpError(400, 'invalid_multipart', `Expected a multipart/form-data upload with the file in field "${opts.field}"`);
   }
   await mkdir(tmpDir, { recursive: true });
-  const tempPath = path.join(tmpDir, `upload-${randomUUID()}`);
-  const discard = () => rm(tempPath, { force: true });
-
   let parser: busboy.Busboy;
   try {
     parser = busboy({
       headers: ctx.req.headers,
-      limits: { files: 1, fileSize: limits.maxBytes, fields: 20, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
+      limits: { files: opts.maxFiles, fileSize: opts.maxBytes, fields: 20, fieldSize: 64 * 1024, parts: opts.maxFiles + 40, headerPairs: 100 },
     });
   } catch (err) {
     throw httpError(400, 'invalid_multipart', `Malformed multipart request: ${(err as Error).message}`);
   }
 
+  const saving: Array<Promise<Upload>> = [];
+  let tooMany = false;
   try {
-    const received = await new Promise<{ fileName: string; size: number; sha256: string } | undefined>((resolve, reject) => {
-      let saving: Promise<{ fileName: string; size: number; sha256: string } | 'too_large'> | undefined;
+    await new Promise<void>((resolve, reject) => {
       parser.on('file', (name, stream, info) => {
-        if (name !== limits.field || saving) {
+        if (name !== opts.field) {
           stream.resume(); // not ours: drain and ignore
           return;
         }
-        const hash = createHash('sha256');
-        let size = 0;
-        let tooLarge = false;
-        stream.on('limit', () => { tooLarge = true; });
-        const meter = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            size += chunk.length;
-            hash.update(chunk);
-            done(null, chunk);
-          },
-        });
-        saving = pipeline(stream, meter, createWriteStream(tempPath)).then(() =>
-          tooLarge ? 'too_large' : { fileName: cleanFileName(info.filename), size, sha256: hash.digest('hex') });
-        saving.catch(() => {}); // awaited on 'close'; avoid an unhandled rejection meanwhile
+        saving.push(saveFile(stream, tmpDir, info.filename));
       });
+      parser.on('filesLimit', () => { tooMany = true; });
       parser.on('error', (err: Error) => reject(httpError(400, 'invalid_multipart', `Malformed multipart request: ${err.message}`)));
-      parser.on('close', () => {
-        if (!saving) return resolve(undefined);
-        saving.then((r) => (r === 'too_large' ? reject(httpError(400, 'file_too_large', limits.tooLargeMessage)) : resolve(r)), reject);
-      });
+      parser.on('close', () => resolve());
       ctx.req.on('aborted', () => reject(httpError(400, 'upload_aborted', 'The upload was interrupted')));
       ctx.req.pipe(parser);
     });
-
-    if (!received) throw httpError(400, 'missing_file', `未收到文件 (no file in field "${limits.field}")`);
-    if (received.size === 0) throw httpError(400, 'empty_file', '文件内容为空');
-    const type = await fileTypeFromFile(tempPath);
-    return { path: tempPath, ...received, mimeType: type?.mime, discard };
+    const files = await Promise.all(saving);
+    if (tooMany && opts.tooManyMessage) throw httpError(400, 'too_many_files', opts.tooManyMessage);
+    return files;
   } catch (err) {
     ctx.req.unpipe(parser);
     ctx.req.resume(); // let the rest of the body drain so the client still reads our answer
+    const settled = await Promise.allSettled(saving);
+    await Promise.all(settled.filter((s) => s.status === 'fulfilled').map((s) => s.value.discard()));
+    throw err;
+  }
+}
+
+async function saveFile(stream: NodeJS.ReadableStream & { truncated?: boolean }, tmpDir: string, clientName: string | undefined): Promise<Upload> {
+  const tempPath = path.join(tmpDir, `upload-${randomUUID()}`);
+  const discard = () => rm(tempPath, { force: true });
+  const hash = createHash('sha256');
+  let size = 0;
+  let tooLarge = false;
+  stream.on('limit', () => { tooLarge = true; });
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(stream, meter, createWriteStream(tempPath));
+  } catch (err) {
     await discard();
     throw err;
   }
+  if (tooLarge) await discard(); // a truncated file is never used: drop its bytes now
+  const mimeType = !tooLarge && size > 0 ? (await fileTypeFromFile(tempPath))?.mime : undefined;
+  return { path: tempPath, fileName: cleanFileName(clientName), size, sha256: hash.digest('hex'), mimeType, tooLarge, discard };
+}
+
+/** One file in field `field`: missing, empty and too-large files are 400s with the seed's messages. */
+export async function receiveUpload(ctx: Context, tmpDir: string, limits: { field: string; maxBytes: number; tooLargeMessage: string }): Promise<Upload> {
+  const [upload] = await receiveFiles(ctx, tmpDir, { field: limits.field, maxFiles: 1, maxBytes: limits.maxBytes });
+  if (!upload) throw httpError(400, 'missing_file', `未收到文件 (no file in field "${limits.field}")`);
+  if (upload.tooLarge) throw httpError(400, 'file_too_large', limits.tooLargeMessage);
+  if (upload.size === 0) {
+    await upload.discard();
+    throw httpError(400, 'empty_file', '文件内容为空');
+  }
+  return upload;
 }

@@ -13,7 +13,7 @@ let partialId: string;
 const imageIds: string[] = [];
 
 before(async () => {
-  stack = await startStack({ env: { PDF_DPI: '72', BATCH_SIZE: '2', MAX_RETRIES: '2' } });
+  stack = await startStack({ env: { PDF_DPI: '72', BATCH_SIZE: '2', MAX_RETRIES: '2', MAX_IMAGE_SIZE_MB: '1', MAX_PDF_SIZE_MB: '2', MAX_PDF_PAGES: '5' } });
   for (const tag of [1, 2, 3]) {
     const { body } = await postFile(`${stack.api}/api/async/image`, await taggedImage(tag), `img-${tag}.png`);
     imageIds.push(String(body.task_id));
@@ -216,5 +216,53 @@ describe('Authorization: Bearer on unprefixed /api routes', () => {
     form.append('file', new Blob([new Uint8Array(await taggedImage(70))]), 'g.png');
     const submitted = (await (await fetch(`${stack.origin}/api/async/image`, { method: 'POST', body: form, headers: { authorization: 'Bearer test-pw' } })).json()) as { task_id: string; endpoints: { status: string } };
     assert.equal(submitted.endpoints.status, `/api/tasks/${submitted.task_id}`);
+  });
+});
+
+describe('POST /api/async/batch', () => {
+  async function postBatch(files: Array<[Buffer, string]>, field = 'files'): Promise<{ status: number; body: Record<string, unknown> }> {
+    const form = new FormData();
+    for (const [bytes, name] of files) form.append(field, new Blob([new Uint8Array(bytes)]), name);
+    const res = await fetch(api('/api/async/batch'), { method: 'POST', body: form });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+  const countTasks = async () => (await stack.pool.query<{ n: number }>('select count(*)::int as n from tasks')).rows[0]!.n;
+
+  test('each file is routed by its bytes; the bad ones are listed with the seed\'s messages, the rest run', async () => {
+    const { status, body } = await postBatch([
+      [await taggedImage(80), 'photo.png'],
+      [makePdf([81, 82]), 'paper.pdf'],
+      [Buffer.from('just text'), 'notes.doc'],
+      [Buffer.concat([await taggedImage(83), Buffer.alloc(1_200_000)]), 'huge.png'],
+      [makePdf([84], { save: 'encrypt=aes-256,user-password=u,owner-password=o' }), 'locked.pdf'],
+      [makePdf([1, 2, 3, 4, 5, 6]), 'long.pdf'],
+    ]);
+    assert.equal(status, 200);
+    assert.equal(body.message, '批量任务提交完成，成功: 2, 失败: 4');
+    const submitted = body.submitted_tasks as Array<{ task_id: string; filename: string; type: string; total_pages?: number; estimated_time: number }>;
+    assert.deepEqual(submitted.map((t) => [t.filename, t.type, t.total_pages, t.estimated_time]), [['photo.png', 'image', undefined, 30], ['paper.pdf', 'pdf', 2, 6]]);
+    const failed = body.failed_files as Array<{ filename: string; error: string; code: string }>;
+    assert.deepEqual(failed.map((f) => [f.filename, f.code]), [['notes.doc', 'unsupported_file_type'], ['huge.png', 'file_too_large'], ['locked.pdf', 'pdf_encrypted'], ['long.pdf', 'pdf_too_many_pages']]);
+    assert.equal(failed[0]!.error, '不支持的文件类型');
+    assert.equal(failed[1]!.error, '图片文件过大(最大1MB)');
+    assert.match(failed[2]!.error, /^PDF文件格式错误: /);
+    assert.equal(failed[3]!.error, 'PDF页数过多(最大5页)');
+    assert.deepEqual([body.total_tasks, body.total_estimated_time], [2, 36]);
+    assert.deepEqual(body.endpoints, { batch_status: '/test-pw/api/tasks/batch/status', websocket: '/test-pw/ws' });
+    for (const t of submitted) assert.equal((await waitForTask(stack, t.task_id)).status, 'completed');
+  });
+
+  test('more than 20 files is a 400 and stores nothing', async () => {
+    const before = await countTasks();
+    const image = await taggedImage(90);
+    const { status, body } = await postBatch(Array.from({ length: 21 }, (_, i) => [image, `p${i}.png`] as [Buffer, string]));
+    assert.deepEqual([status, body.code, body.detail], [400, 'too_many_files', '批量上传最多支持20个文件']);
+    assert.equal(await countTasks(), before);
+  });
+
+  test('no files is a 400', async () => {
+    const { status, body } = await postBatch([[await taggedImage(91), 'a.png']], 'file');
+    assert.deepEqual([status, body.code], [400, 'missing_file']);
+    assert.match(String(body.detail), /未收到文件/);
   });
 });

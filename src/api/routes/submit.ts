@@ -1,7 +1,8 @@
 /**
  * Submit routes (multipart field `file`): /api/async/image and /api/async/pdf, and the seed's older
- * aliases /process/{image,pdf} and /api/tasks/{image,pdf} with their own answer shapes. Unlike the
- * seed, every route enforces the size, type and page limits, and bad input is a 400, never a 500.
+ * aliases /process/{image,pdf} and /api/tasks/{image,pdf} with their own answer shapes; and
+ * /api/async/batch (field `files`, up to 20, each routed by its bytes). Unlike the seed, every route
+ * enforces the size, type and page limits, and bad input is a 400, never a 500.
  */
 import path from 'node:path';
 import Router from '@koa/router';
@@ -9,10 +10,10 @@ import type { Context } from 'koa';
 import type { AuthState } from '../auth.js';
 import { createTask } from '../create-task.js';
 import type { ApiDeps } from '../deps.js';
-import { httpError } from '../errors.js';
+import { HttpError, httpError } from '../errors.js';
 import { checkPdf } from '../pdf-check.js';
 import { fileSizeMb } from '../task-view.js';
-import { receiveUpload, type Upload } from '../upload.js';
+import { receiveFiles, receiveUpload, type Upload } from '../upload.js';
 
 /** Decided by magic bytes. BMP and TIFF are converted to PNG before they reach the model. */
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'image/tiff']);
@@ -21,6 +22,7 @@ const MB = 1024 * 1024;
 /** The seed's rough guess of seconds per page, kept for clients that show it. */
 const SECONDS_PER_PAGE = 3;
 const IMAGE_ESTIMATE_SECONDS = 30;
+const MAX_BATCH_FILES = 20;
 
 interface Submitted { taskId: string; totalPages: number; size: number }
 type RouteState = Context & { state: AuthState };
@@ -78,6 +80,64 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     websocket_url: `${ctx.state.prefix}/ws?client_id=sync_${s.taskId}`,
     status_url: taskUrl(ctx, s.taskId),
     result_url: `${taskUrl(ctx, s.taskId)}/result`,
+  });
+
+  /** One file of a batch: a task, or the seed's per-file error message. */
+  async function submitBatchFile(upload: Upload) {
+    const mb = (bytes: number) => bytes / MB;
+    if (upload.tooLarge) return { error: `文件过大(最大${mb(Math.max(limits.maxImageBytes, limits.maxPdfBytes))}MB)`, code: 'file_too_large' };
+    if (upload.size === 0) return { error: '文件内容为空', code: 'empty_file' };
+    const mimeType = upload.mimeType;
+    if (mimeType && IMAGE_TYPES.has(mimeType)) {
+      if (upload.size > limits.maxImageBytes) return { error: `图片文件过大(最大${mb(limits.maxImageBytes)}MB)`, code: 'file_too_large' };
+      const taskId = await createTask(deps, { ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source: 'api_batch' });
+      return { task: { task_id: taskId, filename: upload.fileName, type: 'image', estimated_time: IMAGE_ESTIMATE_SECONDS } };
+    }
+    if (mimeType === 'application/pdf') {
+      if (upload.size > limits.maxPdfBytes) return { error: `PDF文件过大(最大${mb(limits.maxPdfBytes)}MB)`, code: 'file_too_large' };
+      let totalPages: number;
+      try {
+        totalPages = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err;
+        const error = err.code === 'pdf_too_many_pages' ? `PDF页数过多(最大${limits.maxPdfPages}页)` : `PDF文件格式错误: ${err.detail}`;
+        return { error, code: err.code };
+      }
+      const taskId = await createTask(deps, { ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch' });
+      return { task: { task_id: taskId, filename: upload.fileName, type: 'pdf', total_pages: totalPages, estimated_time: totalPages * SECONDS_PER_PAGE } };
+    }
+    return { error: '不支持的文件类型', code: 'unsupported_file_type' };
+  }
+
+  router.post('/api/async/batch', async (ctx) => {
+    const files = await receiveFiles(ctx, tmpDir, {
+      field: 'files',
+      maxFiles: MAX_BATCH_FILES,
+      maxBytes: Math.max(limits.maxImageBytes, limits.maxPdfBytes),
+      tooManyMessage: `批量上传最多支持${MAX_BATCH_FILES}个文件`,
+    });
+    try {
+      if (files.length === 0) throw httpError(400, 'missing_file', '未收到文件 (no file in field "files")');
+      const submitted = [];
+      const failed = [];
+      // One at a time: a batch of 20 large PDFs must not be stored and inspected all at once.
+      for (const file of files) {
+        const outcome = await submitBatchFile(file);
+        if (outcome.task) submitted.push(outcome.task);
+        else failed.push({ filename: file.fileName, error: outcome.error, code: outcome.code });
+      }
+      ctx.body = {
+        status: 'success',
+        message: `批量任务提交完成，成功: ${submitted.length}, 失败: ${failed.length}`,
+        submitted_tasks: submitted,
+        failed_files: failed,
+        total_tasks: submitted.length,
+        total_estimated_time: submitted.reduce((sum, t) => sum + t.estimated_time, 0),
+        endpoints: { batch_status: `${ctx.state.prefix}/api/tasks/batch/status`, websocket: `${ctx.state.prefix}/ws` },
+      };
+    } finally {
+      await Promise.all(files.map((f) => f.discard()));
+    }
   });
 
   router.post('/api/async/image', async (ctx) => { ctx.body = asyncAnswer(ctx, await submitImage(ctx, 'api_async'), 'image'); });
