@@ -1,6 +1,7 @@
 /** SQL for the pages table: one row per finished page, the checkpoint that retried batches consult. */
 import type { Queryable, Pool } from './pool.js';
 import { withTransaction } from './pool.js';
+import { notifyTaskEvent } from './events.js';
 
 export type PageStatus = 'completed' | 'failed';
 
@@ -41,7 +42,7 @@ export async function savePage(pool: Pool, page: PageResult): Promise<void> {
     // Lock the task row first: concurrent saves for one task then run one after another, and the
     // recount below (a new snapshot per statement under READ COMMITTED) sees every committed page.
     await client.query('select 1 from tasks where id = $1 for update', [page.taskId]);
-    await client.query(
+    const saved = await client.query(
       `insert into pages (task_id, page_number, status, content, error_class, error_message, attempts,
                           processing_ms, prompt_tokens, completion_tokens)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -54,14 +55,30 @@ export async function savePage(pool: Pool, page: PageResult): Promise<void> {
       [page.taskId, page.pageNumber, page.status, page.content, page.errorClass, page.errorMessage,
         page.attempts, page.processingMs, page.promptTokens, page.completionTokens],
     );
-    await client.query(
+    // Saving a page that is already completed changes nothing: nothing to count or announce.
+    if (saved.rowCount === 0) return;
+    const { rows } = await client.query<{ processed: number; failed: number; total: number }>(
       `update tasks t set processed_pages = c.completed, failed_pages = c.failed, updated_at = now()
        from (select count(*) filter (where status = 'completed') as completed,
                     count(*) filter (where status = 'failed') as failed
              from pages where task_id = $1) c
-       where t.id = $1`,
+       where t.id = $1
+       returning t.processed_pages as processed, t.failed_pages as failed, t.total_pages as total`,
       [page.taskId],
     );
+    // Delivered at commit, so listeners never hear of a page they cannot read yet.
+    if (rows[0]) {
+      await notifyTaskEvent(client, {
+        type: 'page_completed',
+        task_id: page.taskId,
+        page_number: page.pageNumber,
+        status: page.status,
+        content_length: page.content?.length ?? 0,
+        processing_time: page.processingMs / 1000,
+        error_message: page.errorMessage,
+        progress: rows[0],
+      });
+    }
   });
 }
 

@@ -1,4 +1,5 @@
 /** SQL for the tasks table: the state users query. Temporal owns execution; this owns what is shown. */
+import { EVENTS_CHANNEL } from './events.js';
 import { withTransaction, type Pool, type Queryable } from './pool.js';
 
 export type TaskType = 'image_ocr' | 'pdf_ocr';
@@ -70,12 +71,18 @@ export async function getTasks(db: Queryable, ids: string[]): Promise<Map<string
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** pending → processing; a replayed or retried call leaves a running or finished task alone. */
+/**
+ * pending → processing; a replayed or retried call leaves a running or finished task alone. The
+ * task_started event goes out in the same statement, and only when the status really changed.
+ */
 export async function markTaskStarted(db: Queryable, id: string): Promise<void> {
   await db.query(
-    `update tasks set status = 'processing', started_at = coalesce(started_at, now()), updated_at = now()
-     where id = $1 and status = 'pending'`,
-    [id],
+    `with started as (
+       update tasks set status = 'processing', started_at = coalesce(started_at, now()), updated_at = now()
+       where id = $1 and status = 'pending'
+       returning id)
+     select pg_notify($2, json_build_object('type', 'task_started', 'task_id', id)::text) from started`,
+    [id, EVENTS_CHANNEL],
   );
 }
 
@@ -126,11 +133,15 @@ export async function deleteTask(pool: Pool, id: string): Promise<boolean> {
   });
 }
 
+/** Records the outcome and announces it (task_finished) in the same statement. */
 export async function finishTask(db: Queryable, id: string, outcome: TaskOutcome): Promise<void> {
   await db.query(
-    `update tasks set status = $2, error_code = $3, error_message = $4, result_summary = $5::jsonb,
-            completed_at = now(), updated_at = now()
-     where id = $1`,
-    [id, outcome.status, outcome.errorCode, outcome.errorMessage, JSON.stringify(outcome.resultSummary)],
+    `with finished as (
+       update tasks set status = $2, error_code = $3, error_message = $4, result_summary = $5::jsonb,
+              completed_at = now(), updated_at = now()
+       where id = $1
+       returning id, status)
+     select pg_notify($6, json_build_object('type', 'task_finished', 'task_id', id, 'status', status)::text) from finished`,
+    [id, outcome.status, outcome.errorCode, outcome.errorMessage, JSON.stringify(outcome.resultSummary), EVENTS_CHANNEL],
   );
 }
