@@ -11,8 +11,9 @@ function queueStatus(status: TaskRow['status']): string {
   return status === 'partial' ? 'completed' : status;
 }
 
+/** 100 once the task has an outcome (as the seed reported); a cancelled task shows how far it got. */
 export function progressPercent(task: TaskRow): number {
-  if (FINAL_STATUSES.includes(task.status)) return 100;
+  if (FINAL_STATUSES.includes(task.status) && task.status !== 'cancelled') return 100;
   return Math.round(((task.processed_pages + task.failed_pages) / task.total_pages) * 1000) / 10;
 }
 

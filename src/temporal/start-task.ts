@@ -37,6 +37,26 @@ export async function startTaskWorkflow(client: Client, taskQueue: string, input
 }
 
 /**
+ * Whether the task's workflow run has closed, waiting up to `waitMs`. A run records the task's
+ * outcome in its last activity and closes a moment later: a new run started in between collides.
+ */
+export async function waitForRunToClose(client: Client, taskId: string, waitMs = 30_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    // How it ended (completed, failed, cancelled, or never existed) does not matter, only that it did.
+    client.workflow.getHandle(taskId).result().then(() => true, () => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), waitMs); }),
+  ]);
+  clearTimeout(timer);
+  return closed;
+}
+
+/** A new run of a finished task's workflow (retry); unlike startTaskWorkflow, a collision throws. */
+export async function restartTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput): Promise<void> {
+  await client.workflow.start(OCR_TASK_WORKFLOW, { taskQueue, workflowId: input.taskId, args: [input] });
+}
+
+/**
  * Starts the workflows of tasks left `pending` by an API that died between storing a task and
  * starting it (the seed left such tasks pending forever). Safe to run from every API replica at
  * once: starting is idempotent, and a task whose workflow already runs is skipped by Temporal.

@@ -34,6 +34,7 @@ test('cancelling a running PDF stops its model calls and keeps the pages already
   stack.stub.latencyMs = 0;
   assert.equal(task.status, 'cancelled');
   assert.equal(task.error_message, '用户取消');
+  assert.ok(Number(task.progress) < 100, `a cancelled task shows how far it got (${String(task.progress)} %)`);
   const callsAtCancel = callsFor(tags);
   assert.ok(callsAtCancel < tags.length, `only ${callsAtCancel} of ${tags.length} pages were sent`);
   // Proving that nothing more happens needs a window of time: a few heartbeat intervals.

@@ -1,12 +1,12 @@
 /** Task control: POST /api/tasks/{id}/cancel and /retry, DELETE /api/tasks/{id}. */
 import Router from '@koa/router';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { httpError } from '../errors.js';
 import { findTask } from '../find-task.js';
 import { deleteTask, finishTask, resetForRetry, type TaskRow } from '../../store/tasks.js';
-import { startTaskWorkflow, taskInput } from '../../temporal/start-task.js';
+import { restartTaskWorkflow, taskInput, waitForRunToClose } from '../../temporal/start-task.js';
 
 const isRunning = (task: TaskRow) => task.status === 'pending' || task.status === 'processing';
 
@@ -42,9 +42,18 @@ export function controlRoutes(deps: ApiDeps): Router<AuthState> {
       throw httpError(409, 'task_not_retryable', `只能重试部分失败或失败的任务 (only partial or failed tasks can be retried; this one is ${task.status})`);
     }
     const failedPages = task.total_pages - task.processed_pages;
+    const busy = () => httpError(503, 'previous_run_active', '上一次运行尚未结束，请稍后重试 (the previous run has not finished; try again shortly)');
+    // Checked before anything changes, so a refused retry leaves the task retryable.
+    if (!(await waitForRunToClose(deps.temporal, task.id))) throw busy();
     await resetForRetry(pool, task.id);
     // A new run under the same workflow id; the page checkpoint skips every completed page.
-    await startTaskWorkflow(deps.temporal, deps.config.temporal.taskQueue, taskInput(deps.config, task.id, task.total_pages));
+    try {
+      await restartTaskWorkflow(deps.temporal, deps.config.temporal.taskQueue, taskInput(deps.config, task.id, task.total_pages));
+    } catch (err) {
+      // Another retry won the race: its run is already doing this work.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw busy();
+      throw err;
+    }
     deps.log.info({ taskId: task.id, failedPages }, 'task retry started');
     ctx.status = 202;
     ctx.body = { status: 'success', task_id: task.id, message: `正在重试失败的页面 (retrying ${failedPages} failed pages)`, retried_pages: failedPages };
