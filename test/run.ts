@@ -45,7 +45,12 @@ lifecycle.defer('temporal', () => temporal.stop());
 const database = await adminDatabase(scratch, log);
 lifecycle.defer('embedded postgres', () => database.embedded?.stop());
 await dropStaleDatabases(database.url);
-const bundle = await bundleWorkflowCode({ workflowsPath: path.join(root, 'src/workflows/index.ts'), logger: undefined });
+// webpack's statistics are noise here; warnings and errors still show.
+const quiet = () => {};
+const bundle = await bundleWorkflowCode({
+  workflowsPath: path.join(root, 'src/workflows/index.ts'),
+  logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: (m, meta) => log.warn(meta ?? {}, m), error: (m, meta) => log.error(meta ?? {}, m) },
+});
 const bundlePath = path.join(scratch, 'workflow-bundle.js');
 await writeFile(bundlePath, bundle.code);
 console.log(`# shared services ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${temporal.address})`);

@@ -1,0 +1,94 @@
+/**
+ * One table of bad requests across the API: each gets a clear 4xx with `{detail, code}`, the service
+ * stays healthy, and no stored task changes (compared row by row before and after).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { taggedImage } from '../helpers/images.js';
+import { makePdf } from '../helpers/pdfs.js';
+import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+let taskId: string;
+let png: Buffer;
+before(async () => {
+  stack = await startStack({ env: { MAX_IMAGE_SIZE_MB: '1', MAX_PDF_SIZE_MB: '1', MAX_PDF_PAGES: '3' } });
+  png = await taggedImage(1);
+  const { body } = await postFile(`${stack.api}/api/async/image`, png, 'kept.png');
+  taskId = String(body.task_id);
+  await waitForTask(stack, taskId);
+});
+after(() => stack?.stop());
+
+function form(files: Array<[string, Buffer, string]>): FormData {
+  const data = new FormData();
+  for (const [field, bytes, name] of files) data.append(field, new Blob([new Uint8Array(bytes)]), name);
+  return data;
+}
+
+const json = (body: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const unknownId = '00000000-0000-4000-8000-000000000000';
+
+/** [name, path under the origin, request init, expected status, expected code] */
+type Case = [string, string | (() => string), () => Promise<RequestInit> | RequestInit, number, string];
+const P = '/test-pw';
+const cases: Case[] = [
+  ['multipart without a boundary', `${P}/api/async/image`, () => ({ method: 'POST', headers: { 'content-type': 'multipart/form-data' }, body: 'x' }), 400, 'invalid_multipart'],
+  ['multipart cut off mid-part', `${P}/api/async/image`, () => ({ method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=b' }, body: '--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n\x89PNG' }), 400, 'invalid_multipart'],
+  ['urlencoded instead of multipart', `${P}/api/async/pdf`, () => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'file=x' }), 400, 'invalid_multipart'],
+  ['no body at all', `${P}/api/async/image`, () => ({ method: 'POST' }), 400, 'invalid_multipart'],
+  ['file in the wrong field', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['upload', png, 'a.png']]) }), 400, 'missing_file'],
+  ['empty image', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.alloc(0), 'a.png']]) }), 400, 'empty_file'],
+  ['empty PDF', `${P}/api/async/pdf`, () => ({ method: 'POST', body: form([['file', Buffer.alloc(0), 'a.pdf']]) }), 400, 'empty_file'],
+  ['image over the limit', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.concat([png, Buffer.alloc(1_100_000)]), 'a.png']]) }), 400, 'file_too_large'],
+  ['PDF over the page limit', `${P}/api/async/pdf`, () => ({ method: 'POST', body: form([['file', makePdf([1, 2, 3, 4]), 'a.pdf']]) }), 400, 'pdf_too_many_pages'],
+  ['executable named .png', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.from('\x7fELF\x02\x01\x01\x00'.padEnd(64, '\x00')), 'a.png']]) }), 400, 'unsupported_file_type'],
+  ['HTML named .pdf', `${P}/api/async/pdf`, () => ({ method: 'POST', body: form([['file', Buffer.from('<html><script>alert(1)</script></html>'), 'a.pdf']]) }), 400, 'unsupported_file_type'],
+  ['traversal and HTML in a refused file name', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.from('text'), '../../../etc/<b onmouseover=alert(1)>.png']]) }), 400, 'unsupported_file_type'],
+  ['batch without files', `${P}/api/async/batch`, () => ({ method: 'POST', body: form([['file', png, 'a.png']]) }), 400, 'missing_file'],
+  ['batch of 21 files', `${P}/api/async/batch`, () => ({ method: 'POST', body: form(Array.from({ length: 21 }, (_, i) => ['files', png, `${i}.png`] as [string, Buffer, string])) }), 400, 'too_many_files'],
+  ['malformed task id', `${P}/api/tasks/not-a-uuid`, () => ({}), 404, 'task_not_found'],
+  ['encoded traversal as a task id', `${P}/api/tasks/..%2F..%2Fetc%2Fpasswd/result`, () => ({}), 404, 'task_not_found'],
+  ['unknown task', `${P}/api/tasks/${unknownId}/result`, () => ({}), 404, 'task_not_found'],
+  ['page 0', () => `${P}/api/tasks/${taskId}/pages/0`, () => ({}), 400, 'invalid_page_number'],
+  ['page past the end', () => `${P}/api/tasks/${taskId}/pages/2`, () => ({}), 404, 'page_out_of_range'],
+  ['export in an unknown format', () => `${P}/api/tasks/${taskId}/export?format=exe`, () => ({}), 400, 'unsupported_format'],
+  ['list with a bad status', `${P}/api/tasks?status=everything`, () => ({}), 400, 'invalid_query'],
+  ['list with a negative offset', `${P}/api/tasks?offset=-5`, () => ({}), 400, 'invalid_query'],
+  ['batch status with bad JSON', `${P}/api/tasks/batch/status`, () => json('{"task_ids": [1,'), 400, 'invalid_json'],
+  ['batch status without ids', `${P}/api/tasks/batch/status`, () => json('{}'), 400, 'missing_task_ids'],
+  ['batch status with 51 ids', `${P}/api/tasks/batch/status`, () => json(JSON.stringify({ task_ids: Array.from({ length: 51 }, () => unknownId) })), 400, 'too_many_task_ids'],
+  ['cancel of a finished task', () => `${P}/api/tasks/${taskId}/cancel`, () => ({ method: 'POST' }), 409, 'task_not_running'],
+  ['retry of a completed task', () => `${P}/api/tasks/${taskId}/retry`, () => ({ method: 'POST' }), 409, 'task_not_retryable'],
+  ['wrong password', () => `/wrong/api/tasks/${taskId}`, () => ({}), 404, 'not_found'],
+  ['password with different case', () => `/TEST-PW/api/tasks/${taskId}`, () => ({}), 404, 'not_found'],
+  ['no password', () => `/api/tasks/${taskId}`, () => ({}), 404, 'not_found'],
+  ['wrong bearer token', () => `/api/tasks/${taskId}`, () => ({ headers: { authorization: 'Bearer test-pw2' } }), 404, 'not_found'],
+  ['delete with a wrong password', () => `/wrong/api/tasks/${taskId}`, () => ({ method: 'DELETE' }), 404, 'not_found'],
+  ['unknown route', `${P}/api/does-not-exist`, () => ({}), 404, 'not_found'],
+  ['wrong method', `${P}/api/async/pdf`, () => ({ method: 'PUT' }), 405, 'method_not_allowed'],
+];
+
+test(`${cases.length} bad requests: each a clear 4xx, the service healthy, no task changed`, async () => {
+  assert.ok(cases.length >= 25);
+  const snapshot = async () => JSON.stringify((await stack.pool.query('select * from tasks order by id')).rows);
+  const before = await snapshot();
+  for (const [name, path, init, status, code] of cases) {
+    const url = `${stack.origin}${typeof path === 'function' ? path() : path}`;
+    const res = await fetch(url, await init());
+    const text = await res.text();
+    let body: { detail?: unknown; code?: unknown } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      assert.fail(`${name}: not JSON: ${text.slice(0, 200)}`);
+    }
+    assert.equal(res.status, status, `${name}: ${text}`);
+    assert.equal(body.code, code, name);
+    assert.equal(typeof body.detail, 'string', name);
+    assert.ok(!String(body.detail).includes('test-pw'), `${name}: the password never appears in an answer`);
+  }
+  assert.equal(await snapshot(), before, 'no stored task changed');
+  const health = await getJson<{ status: string }>(`${stack.origin}/health`);
+  assert.deepEqual([health.status, health.body.status], [200, 'healthy']);
+});
