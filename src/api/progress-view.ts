@@ -1,20 +1,23 @@
 /** Progress, page statistics and batches of a task, computed from the task row and its pages. */
 import { FINAL_STATUSES, type TaskRow } from '../store/tasks.js';
-import type { PageRow, PageStatistics } from '../store/pages.js';
+import type { PageRow } from '../store/pages.js';
 import { progressPercent } from './task-view.js';
 
-export function pageStatisticsView(task: TaskRow, stats: PageStatistics) {
-  const finished = stats.completed + stats.failed;
+/** Derived from the page rows the route has already read (content_length comes without content). */
+export function pageStatisticsView(task: TaskRow, pages: PageRow[]) {
+  const completed = pages.filter((p) => p.status === 'completed').length;
+  const finished = pages.length;
+  const averageMs = finished === 0 ? 0 : pages.reduce((sum, p) => sum + p.processing_ms, 0) / finished;
   return {
     total_pages: task.total_pages,
-    completed_pages: stats.completed,
-    failed_pages: stats.failed,
+    completed_pages: completed,
+    failed_pages: finished - completed,
     // Which unfinished pages are with the model right now is Temporal's business: all count as pending.
     pending_pages: task.total_pages - finished,
     processing_pages: 0,
-    average_processing_time: Math.round(stats.average_ms / 10) / 100,
-    total_content_length: stats.content_length,
-    success_rate: finished === 0 ? 0 : Math.round((stats.completed / finished) * 1000) / 10,
+    average_processing_time: Math.round(averageMs / 10) / 100,
+    total_content_length: pages.reduce((sum, p) => sum + p.content_length, 0),
+    success_rate: finished === 0 ? 0 : Math.round((completed / finished) * 1000) / 10,
   };
 }
 

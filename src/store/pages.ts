@@ -114,25 +114,6 @@ export async function joinedContent(db: Queryable, taskId: string): Promise<stri
   return rows[0]?.content ?? '';
 }
 
-export interface PageStatistics {
-  completed: number;
-  failed: number;
-  average_ms: number;
-  content_length: number;
-}
-
-export async function pageStatistics(db: Queryable, taskId: string): Promise<PageStatistics> {
-  const { rows } = await db.query<PageStatistics>(
-    `select count(*) filter (where status = 'completed')::int as completed,
-            count(*) filter (where status = 'failed')::int as failed,
-            coalesce(avg(processing_ms), 0)::float8 as average_ms,
-            coalesce(sum(length(content)), 0)::int as content_length
-     from pages where task_id = $1`,
-    [taskId],
-  );
-  return rows[0]!;
-}
-
 export async function getPage(db: Queryable, taskId: string, pageNumber: number): Promise<PageRow | undefined> {
   const { rows } = await db.query<PageRow>(
     `select ${pageColumns(true)} from pages where task_id = $1 and page_number = $2`,

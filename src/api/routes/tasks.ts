@@ -9,7 +9,7 @@ import { jsonBody } from '../json-body.js';
 import { batchesView, detailedProgress, pageStatisticsView } from '../progress-view.js';
 import { pageSummary, taskDetails, taskResult, taskSummary } from '../task-view.js';
 import { getTasks, listTasks, type TaskStatus } from '../../store/tasks.js';
-import { getPage, joinedContent, listPages, pageStatistics } from '../../store/pages.js';
+import { getPage, joinedContent, listPages } from '../../store/pages.js';
 
 const STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
 const MAX_BATCH_STATUS_IDS = 50;
@@ -65,14 +65,14 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
 
   router.get('/api/tasks/:id/pages', async (ctx) => {
     const task = await findTask(pool, ctx.params.id);
-    const [pages, stats] = await Promise.all([listPages(pool, task.id, { withContent: true }), pageStatistics(pool, task.id)]);
+    const pages = await listPages(pool, task.id, { withContent: true });
     ctx.body = {
       status: 'success',
       data: {
         task_id: task.id,
         pages: pages.map((p) => ({ ...pageSummary(p), content: p.content })),
         total_pages: task.total_pages,
-        page_statistics: pageStatisticsView(task, stats),
+        page_statistics: pageStatisticsView(task, pages),
       },
     };
   });
@@ -89,7 +89,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
 
   router.get('/api/tasks/:id/progress', async (ctx) => {
     const task = await findTask(pool, ctx.params.id);
-    const [pages, stats] = await Promise.all([listPages(pool, task.id, { withContent: false }), pageStatistics(pool, task.id)]);
+    const pages = await listPages(pool, task.id, { withContent: false });
     const progress = detailedProgress(task);
     ctx.body = {
       status: 'success',
@@ -98,7 +98,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
         // The seed declared latest_progress but always sent null; it is the same live figures here.
         latest_progress: progress,
         batches: batchesView(task, pages, batchSizeOf(task.metadata)),
-        page_statistics: pageStatisticsView(task, stats),
+        page_statistics: pageStatisticsView(task, pages),
         detailed_progress: progress,
       },
     };
