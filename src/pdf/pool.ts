@@ -14,7 +14,6 @@ export interface PdfPool {
   render(path: string, pageNumber: number, dpi: number, signal?: AbortSignal): Promise<Buffer>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
-  readonly threads: number;
   close(): Promise<void>;
 }
 
@@ -37,7 +36,6 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
     workerData: { mupdfWasm: compiledMupdf() },
   });
   return {
-    threads,
     inspect: (path) => pool.run({ path }, { name: 'inspect' }) as Promise<PdfInspection>,
     render: async (path, pageNumber, dpi, signal) => toBuffer((await pool.run({ path, pageNumber, dpi }, { name: 'render', signal })) as Uint8Array),
     convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),

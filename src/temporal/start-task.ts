@@ -30,7 +30,7 @@ export function taskInput(config: Config, taskId: string, totalPages: number): O
 /** Idempotent: the workflow id is the task id, so a second start for the same task is a no-op. */
 export async function startTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput): Promise<void> {
   try {
-    await client.workflow.start(OCR_TASK_WORKFLOW, { taskQueue, workflowId: input.taskId, args: [input] });
+    await restartTaskWorkflow(client, taskQueue, input);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
@@ -51,7 +51,7 @@ export async function waitForRunToClose(client: Client, taskId: string, waitMs =
   return closed;
 }
 
-/** A new run of a finished task's workflow (retry); unlike startTaskWorkflow, a collision throws. */
+/** Starts a run of the task's workflow; a run already open for the task throws (retry needs to know). */
 export async function restartTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput): Promise<void> {
   await client.workflow.start(OCR_TASK_WORKFLOW, { taskQueue, workflowId: input.taskId, args: [input] });
 }
