@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps.js';
 import { errorMiddleware } from './errors.js';
 import { requirePassword, type AuthState } from './auth.js';
 import { healthRoutes } from './routes/health.js';
+import { docsRoutes } from './routes/docs.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/tasks.js';
 import { exportRoutes } from './routes/export.js';
@@ -17,6 +18,7 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
 
   const health = healthRoutes(deps);
   app.use(health.routes());
+  app.use(docsRoutes(deps).routes());
 
   app.use(requirePassword(deps.config.http.password));
   for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps), controlRoutes(deps)]) {

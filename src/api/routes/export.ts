@@ -4,19 +4,19 @@ import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { httpError } from '../errors.js';
 import { findTask } from '../find-task.js';
+import { exportQuery, type ExportFormat } from '../schemas.js';
 import { taskResult } from '../task-view.js';
 import { joinedContent, listPages } from '../../store/pages.js';
 
-const CONTENT_TYPES = { json: 'application/json; charset=utf-8', md: 'text/markdown; charset=utf-8', txt: 'text/plain; charset=utf-8' } as const;
-type Format = keyof typeof CONTENT_TYPES;
-const isFormat = (value: unknown): value is Format => typeof value === 'string' && Object.hasOwn(CONTENT_TYPES, value);
+export const EXPORT_CONTENT_TYPES = { json: 'application/json; charset=utf-8', md: 'text/markdown; charset=utf-8', txt: 'text/plain; charset=utf-8' } as const satisfies Record<ExportFormat, string>;
 
 export function exportRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
 
   router.get('/api/tasks/:id/export', async (ctx) => {
-    const format = ctx.query.format ?? 'json';
-    if (!isFormat(format)) throw httpError(400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md');
+    const query = exportQuery.safeParse(ctx.query);
+    if (!query.success) throw httpError(400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md');
+    const { format } = query.data;
     const task = await findTask(deps.pool, ctx.params.id);
     // A partial task exports what succeeded and says which pages did not.
     if (task.status !== 'completed' && task.status !== 'partial') throw httpError(400, 'task_not_finished', '任务未完成，无法导出');
@@ -25,7 +25,7 @@ export function exportRoutes(deps: ApiDeps): Router<AuthState> {
     const missing = failed.map((p) => p.page_number).join(', ');
 
     ctx.set('Content-Disposition', `attachment; filename=task_${task.id}_result.${format}`);
-    ctx.type = CONTENT_TYPES[format];
+    ctx.type = EXPORT_CONTENT_TYPES[format];
     switch (format) {
       case 'txt':
         ctx.body = failed.length ? `${content}\n\n[以下页面识别失败 / pages that could not be recognised: ${missing}]\n` : content;

@@ -12,6 +12,7 @@ import { createTask } from '../create-task.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError, httpError } from '../errors.js';
 import { checkPdf } from '../pdf-check.js';
+import { BATCH_FIELD, FILE_FIELD, MAX_BATCH_FILES } from '../schemas.js';
 import { fileSizeMb } from '../task-view.js';
 import { receiveFiles, receiveUpload, type Upload } from '../upload.js';
 
@@ -22,7 +23,6 @@ const MB = 1024 * 1024;
 /** The seed's rough guess of seconds per page, kept for clients that show it. */
 const SECONDS_PER_PAGE = 3;
 const IMAGE_ESTIMATE_SECONDS = 30;
-const MAX_BATCH_FILES = 20;
 
 interface Submitted { taskId: string; totalPages: number; size: number }
 type RouteState = Context & { state: AuthState };
@@ -34,7 +34,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
 
   /** Receives the upload, runs `handle`, and always deletes the temp file. */
   async function withUpload<T>(ctx: Context, maxBytes: number, handle: (upload: Upload) => Promise<T>): Promise<T> {
-    const upload = await receiveUpload(ctx, tmpDir, { field: 'file', maxBytes, tooLargeMessage: `文件过大，最大支持${maxBytes / MB}MB` });
+    const upload = await receiveUpload(ctx, tmpDir, { field: FILE_FIELD, maxBytes, tooLargeMessage: `文件过大，最大支持${maxBytes / MB}MB` });
     try {
       return await handle(upload);
     } finally {
@@ -111,13 +111,13 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
 
   router.post('/api/async/batch', async (ctx) => {
     const files = await receiveFiles(ctx, tmpDir, {
-      field: 'files',
+      field: BATCH_FIELD,
       maxFiles: MAX_BATCH_FILES,
       maxBytes: Math.max(limits.maxImageBytes, limits.maxPdfBytes),
       tooManyMessage: `批量上传最多支持${MAX_BATCH_FILES}个文件`,
     });
     try {
-      if (files.length === 0) throw httpError(400, 'missing_file', '未收到文件 (no file in field "files")');
+      if (files.length === 0) throw httpError(400, 'missing_file', `未收到文件 (no file in field "${BATCH_FIELD}")`);
       const submitted = [];
       const failed = [];
       // One at a time: a batch of 20 large PDFs must not be stored and inspected all at once.

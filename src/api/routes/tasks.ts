@@ -1,24 +1,15 @@
 /** Task queries: list, one task, its result, pages, progress and batches, and batch status. */
 import Router from '@koa/router';
-import { z } from 'zod';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { httpError } from '../errors.js';
-import { findTask, UUID } from '../find-task.js';
+import { findTask } from '../find-task.js';
 import { jsonBody } from '../json-body.js';
 import { batchesView, detailedProgress, pageStatisticsView } from '../progress-view.js';
+import { batchStatusBody, listQuery, MAX_BATCH_STATUS_IDS, pageNumber, PAGE_NUMBER_MESSAGE, taskId } from '../schemas.js';
 import { pageSummary, taskDetails, taskResult, taskSummary } from '../task-view.js';
-import { getTasks, listTasks, type TaskStatus } from '../../store/tasks.js';
+import { getTasks, listTasks } from '../../store/tasks.js';
 import { getPage, joinedContent, listPages } from '../../store/pages.js';
-
-const STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
-const MAX_BATCH_STATUS_IDS = 50;
-
-const listQuery = z.object({
-  status: z.enum(STATUSES, { message: `status must be one of ${STATUSES.join(', ')}` }).optional(),
-  limit: z.coerce.number({ message: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(1000, 'limit must be at most 1000').default(100),
-  offset: z.coerce.number({ message: 'offset must be a number' }).int('offset must be a whole number').min(0, 'offset must not be negative').default(0),
-});
 
 export function taskRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
@@ -32,11 +23,13 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
   });
 
   router.post('/api/tasks/batch/status', jsonBody(), async (ctx) => {
-    const body = ctx.request.body as { task_ids?: unknown } | undefined;
-    const ids = body?.task_ids;
-    if (!Array.isArray(ids) || ids.length === 0) throw httpError(400, 'missing_task_ids', '未提供任务ID (send {"task_ids": [...]})');
-    if (ids.length > MAX_BATCH_STATUS_IDS) throw httpError(400, 'too_many_task_ids', `批量查询最多支持${MAX_BATCH_STATUS_IDS}个任务`);
-    const wellFormed = ids.filter((id): id is string => typeof id === 'string' && UUID.test(id));
+    const parsed = batchStatusBody.safeParse(ctx.request.body ?? {});
+    if (!parsed.success) {
+      if (parsed.error.issues.some((i) => i.code === 'too_big')) throw httpError(400, 'too_many_task_ids', `批量查询最多支持${MAX_BATCH_STATUS_IDS}个任务`);
+      throw httpError(400, 'missing_task_ids', '未提供任务ID (send {"task_ids": [...]})');
+    }
+    const ids = parsed.data.task_ids;
+    const wellFormed = ids.filter((id): id is string => taskId.safeParse(id).success);
     const found = await getTasks(pool, wellFormed);
     const tasks = ids.map((id) => {
       const task = typeof id === 'string' ? found.get(id.toLowerCase()) : undefined;
@@ -79,8 +72,9 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
 
   router.get('/api/tasks/:id/pages/:n', async (ctx) => {
     const task = await findTask(pool, ctx.params.id);
-    const n = Number(ctx.params.n);
-    if (!Number.isInteger(n) || n < 1) throw httpError(400, 'invalid_page_number', '页码必须大于0');
+    const parsed = pageNumber.safeParse(ctx.params.n);
+    if (!parsed.success) throw httpError(400, 'invalid_page_number', PAGE_NUMBER_MESSAGE);
+    const n = parsed.data;
     if (n > task.total_pages) throw httpError(404, 'page_out_of_range', `页码超出范围 (the task has ${task.total_pages} pages)`);
     const page = await getPage(pool, task.id, n);
     if (!page) throw httpError(404, 'page_not_ready', '页面结果不存在 (the page has no result yet)');

@@ -1,0 +1,140 @@
+/**
+ * One entry per route the API serves, with the request schemas the routes validate with
+ * (../schemas.ts) and the response shapes (./responses.ts). Paths are written as the Koa routers
+ * register them; document.ts adds the `/{password}` prefix and the Bearer variants.
+ * test/e2e/openapi.test.ts fails when a router gains a route that is not listed here.
+ */
+import type { z } from 'zod';
+import type { Config } from '../../config.js';
+import { EXPORT_CONTENT_TYPES } from '../routes/export.js';
+import {
+  batchStatusBody, batchUploadForm, docsAssetParams, exportQuery, listQuery, MAX_BATCH_FILES, MAX_BATCH_STATUS_IDS, pageParams, taskParams, uploadForm,
+} from '../schemas.js';
+import * as r from './responses.js';
+
+export type Method = 'get' | 'post' | 'delete';
+
+export interface Operation {
+  method: Method;
+  /** As registered in the Koa router, e.g. /api/tasks/:id */
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** Public routes need no password (health and docs). */
+  public?: boolean;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: { contentType: 'application/json' | 'multipart/form-data'; schema: z.ZodObject };
+  /** The success answer; `content` instead of `schema` for answers that are not (only) JSON. */
+  ok: { status?: number; description: string; schema?: z.ZodType; content?: Record<string, z.ZodType>; headers?: Record<string, string> };
+  /** Other answers that are not `{detail, code}` errors. */
+  other?: Record<number, { description: string; schema: z.ZodType }>;
+  /** Error codes by status, answered as `{detail, code}`. */
+  errors?: Partial<Record<400 | 404 | 409 | 413 | 503, string[]>>;
+}
+
+/**
+ * Routes that are not API and stay out of the document: the web page (HTML) and its static files.
+ * Everything else a router serves must be in listOperations (the test checks both ways).
+ */
+export const PAGE_ROUTES: ReadonlySet<string> = new Set(['GET /', 'GET /main', 'GET /static/:file']);
+
+const MB = 1024 * 1024;
+const TASKS = 'Tasks';
+const SUBMIT = 'Submit';
+const CONTROL = 'Control';
+const UPLOAD_ERRORS = { 400: ['invalid_multipart', 'missing_file', 'empty_file', 'file_too_large', 'unsupported_file_type', 'upload_aborted'], 503: ['temporal_unavailable'] };
+const PDF_ERRORS = { ...UPLOAD_ERRORS, 400: [...UPLOAD_ERRORS[400], 'pdf_corrupt', 'pdf_encrypted', 'pdf_no_pages', 'pdf_too_many_pages'] };
+const TASK_ERRORS = { 404: ['task_not_found'] };
+
+export function listOperations(config: Config): Operation[] {
+  const { maxImageBytes, maxPdfBytes, maxPdfPages } = config.limits;
+  const imageLimits = `PNG, JPEG, WebP, GIF, BMP or TIFF (recognised by their bytes), up to ${maxImageBytes / MB} MB.`;
+  const pdfLimits = `A PDF of up to ${maxPdfBytes / MB} MB and ${maxPdfPages} pages; corrupt, password-protected and empty PDFs are refused.`;
+  const imageForm = { contentType: 'multipart/form-data' as const, schema: uploadForm(`The image. ${imageLimits}`) };
+  const pdfForm = { contentType: 'multipart/form-data' as const, schema: uploadForm(`The PDF. ${pdfLimits}`) };
+
+  const submit = (path: string, kind: 'image' | 'pdf', operationId: string, summary: string, schema: z.ZodType, description?: string): Operation => ({
+    method: 'post', path, operationId, tag: SUBMIT, summary, ...(description ? { description } : {}),
+    body: kind === 'image' ? imageForm : pdfForm,
+    ok: { description: 'The task was created and queued', schema },
+    errors: kind === 'image' ? UPLOAD_ERRORS : PDF_ERRORS,
+  });
+
+  const health = {
+    method: 'get', tag: 'System', public: true, ok: { description: 'Both answered', schema: r.Healthy },
+    other: { 503: { description: 'Postgres or Temporal did not answer', schema: r.Unhealthy } },
+  } as const;
+
+  return [
+    { ...health, path: '/health', operationId: 'health', summary: 'Are Postgres and Temporal reachable?' },
+    { ...health, path: '/healthz', operationId: 'healthz', summary: 'The same as /health' },
+    { method: 'get', path: '/openapi.json', operationId: 'openapi', tag: 'System', summary: 'This document', public: true, ok: { description: 'OpenAPI 3.1', content: { 'application/json': r.OpenApiJson } } },
+    { method: 'get', path: '/docs', operationId: 'docs', tag: 'System', summary: 'Interactive documentation of this document', public: true, ok: { description: 'An HTML page', content: { 'text/html': r.Text } } },
+    {
+      method: 'get', path: '/docs/assets/:version/:file', operationId: 'docsAsset', tag: 'System', summary: "The docs page's scripts and styles (cached for a year: the version is in the path)", public: true,
+      params: docsAssetParams, ok: { description: 'The file', content: { 'text/javascript': r.Text, 'text/css': r.Text, 'image/png': r.Binary } }, errors: { 404: ['not_found'] },
+    },
+
+    submit('/api/async/image', 'image', 'submitImage', 'Submit an image', r.AsyncSubmitted.image),
+    submit('/api/async/pdf', 'pdf', 'submitPdf', 'Submit a PDF', r.AsyncSubmitted.pdf),
+    {
+      method: 'post', path: '/api/async/batch', operationId: 'submitBatch', tag: SUBMIT, summary: `Submit up to ${MAX_BATCH_FILES} images and PDFs`,
+      description: 'Each file is routed by its bytes. Files that cannot be submitted are listed in `failed_files` with the reason; the others become tasks.',
+      body: { contentType: 'multipart/form-data', schema: batchUploadForm(`Repeat the field for each file. Images: ${imageLimits} PDFs: ${pdfLimits}`) },
+      ok: { description: 'The files that became tasks and the ones refused', schema: r.BatchSubmitted },
+      errors: { 400: ['invalid_multipart', 'missing_file', 'too_many_files', 'upload_aborted'], 503: ['temporal_unavailable'] },
+    },
+    submit('/process/image', 'image', 'processImage', "Submit an image (the seed web page's route)", r.ProcessSubmitted.image),
+    submit('/process/pdf', 'pdf', 'processPdf', "Submit a PDF (the seed web page's route)", r.ProcessSubmitted.pdf),
+    submit('/api/tasks/image', 'image', 'submitImageLegacy', "Submit an image (the seed's older route)", r.LegacySubmitted, "Unlike the seed, bad input is a 400, not a 500."),
+    submit('/api/tasks/pdf', 'pdf', 'submitPdfLegacy', "Submit a PDF (the seed's older route)", r.LegacySubmitted, "Unlike the seed, bad input is a 400, not a 500."),
+
+    { method: 'get', path: '/api/tasks', operationId: 'listTasks', tag: TASKS, summary: 'List tasks, newest first', query: listQuery, ok: { description: 'One page of tasks', schema: r.TaskList }, errors: { 400: ['invalid_query'] } },
+    {
+      method: 'post', path: '/api/tasks/batch/status', operationId: 'batchStatus', tag: TASKS, summary: `The status of up to ${MAX_BATCH_STATUS_IDS} tasks`,
+      body: { contentType: 'application/json', schema: batchStatusBody }, ok: { description: 'One entry per id, in order', schema: r.BatchStatus },
+      errors: { 400: ['invalid_json', 'missing_task_ids', 'too_many_task_ids'], 413: ['body_too_large'] },
+    },
+    { method: 'get', path: '/api/tasks/:id', operationId: 'getTask', tag: TASKS, summary: 'A task with its page summaries', params: taskParams, ok: { description: 'The task', schema: r.TaskDetails }, errors: TASK_ERRORS },
+    { method: 'get', path: '/api/tasks/:id/result', operationId: 'getTaskResult', tag: TASKS, summary: "A task's Markdown", params: taskParams, ok: { description: 'The result', schema: r.TaskResultAnswer }, errors: TASK_ERRORS },
+    { method: 'get', path: '/api/tasks/:id/pages', operationId: 'getTaskPages', tag: TASKS, summary: 'Every finished page with its content, and statistics', params: taskParams, ok: { description: 'The pages', schema: r.TaskPages }, errors: TASK_ERRORS },
+    {
+      method: 'get', path: '/api/tasks/:id/pages/:n', operationId: 'getTaskPage', tag: TASKS, summary: 'One page', params: pageParams, ok: { description: 'The page', schema: r.TaskPage },
+      errors: { 400: ['invalid_page_number'], 404: ['task_not_found', 'page_out_of_range', 'page_not_ready'] },
+    },
+    {
+      method: 'get', path: '/api/tasks/:id/progress', operationId: 'getTaskProgress', tag: TASKS, summary: 'Pages done and failed, pages per minute, time left',
+      description: '`latest_progress` holds the same figures as `detailed_progress` (the seed always sent null).',
+      params: taskParams, ok: { description: 'The progress', schema: r.TaskProgress }, errors: TASK_ERRORS,
+    },
+    { method: 'get', path: '/api/tasks/:id/batches', operationId: 'getTaskBatches', tag: TASKS, summary: "The task's page batches", params: taskParams, ok: { description: 'The batches', schema: r.TaskBatches }, errors: TASK_ERRORS },
+    {
+      method: 'get', path: '/api/tasks/:id/export', operationId: 'exportTask', tag: TASKS, summary: 'The result as a download (json, txt or md)',
+      description: 'A partial task exports the pages that succeeded and names the ones that failed.',
+      params: taskParams, query: exportQuery,
+      ok: {
+        description: 'The file, with `Content-Disposition: attachment; filename=task_{id}_result.{format}`',
+        content: { [EXPORT_CONTENT_TYPES.json]: r.ExportJson, [EXPORT_CONTENT_TYPES.md]: r.Text, [EXPORT_CONTENT_TYPES.txt]: r.Text },
+        headers: { 'Content-Disposition': 'attachment; filename=task_{id}_result.{format}' },
+      },
+      errors: { 400: ['unsupported_format', 'task_not_finished'], 404: ['task_not_found'] },
+    },
+
+    {
+      method: 'post', path: '/api/tasks/:id/cancel', operationId: 'cancelTask', tag: CONTROL, summary: 'Cancel a pending or processing task',
+      description: 'Model calls stop; pages already done are kept. The task becomes `cancelled` once its batches have stopped.',
+      params: taskParams, ok: { status: 202, description: 'Cancellation requested', schema: r.Cancelled }, errors: { 404: ['task_not_found'], 409: ['task_not_running'] },
+    },
+    {
+      method: 'post', path: '/api/tasks/:id/retry', operationId: 'retryTask', tag: CONTROL, summary: 'Re-run the failed pages of a partial or failed task',
+      params: taskParams, ok: { status: 202, description: 'A new run started', schema: r.Retried }, errors: { 404: ['task_not_found'], 409: ['task_not_retryable'], 503: ['previous_run_active'] },
+    },
+    {
+      method: 'delete', path: '/api/tasks/:id', operationId: 'deleteTask', tag: CONTROL, summary: 'Delete a task (a running one is cancelled first)',
+      params: taskParams, ok: { description: 'Deleted', schema: r.Deleted }, errors: TASK_ERRORS,
+    },
+  ];
+}

@@ -1,0 +1,172 @@
+/**
+ * Response shapes for the OpenAPI document, written in zod so they render like the request schemas.
+ * Documentation only: answers are never validated against these at run time (the e2e test checks
+ * real answers against them instead).
+ */
+import { z } from 'zod';
+import { TASK_STATUSES, taskId } from '../schemas.js';
+
+const int = z.number().int();
+const dateTime = z.string().meta({ format: 'date-time' });
+const sizeMb = z.string().meta({ description: 'File size in MB, two decimals', example: '3.21' });
+
+export const ErrorBody = z.object({
+  detail: z.string().meta({ description: 'What went wrong, for a person (often Chinese, as in the seed, with an English note)' }),
+  code: z.string().meta({ description: 'Stable machine-readable error code' }),
+}).meta({ id: 'Error' });
+
+const TaskStatus = z.enum(TASK_STATUSES).meta({ id: 'TaskStatus', description: '`partial`: some pages failed (listed per page)' });
+
+export const Task = z.object({
+  id: taskId,
+  task_type: z.enum(['image_ocr', 'pdf_ocr']),
+  status: TaskStatus,
+  queue_status: z.enum(['pending', 'processing', 'completed', 'failed', 'cancelled']).meta({ description: "The seed's queue status: a partial task counts as completed" }),
+  file_name: z.string(),
+  file_size: int.meta({ description: 'Bytes' }),
+  file_size_mb: sizeMb,
+  mime_type: z.string(),
+  total_pages: int,
+  processed_pages: int,
+  failed_pages: int,
+  progress: z.number().meta({ description: 'Percent, 100 once the task has an outcome' }),
+  created_at: dateTime,
+  started_at: dateTime.nullable(),
+  completed_at: dateTime.nullable(),
+  last_updated_at: dateTime,
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  result_summary: z.record(z.string(), z.unknown()).nullable(),
+}).meta({ id: 'Task' });
+
+export const Page = z.object({
+  page_number: int,
+  status: z.enum(['completed', 'failed']),
+  content_length: int,
+  processing_time: z.number().meta({ description: 'Seconds' }),
+  attempts: int,
+  error_class: z.string().nullable(),
+  error_message: z.string().nullable(),
+}).meta({ id: 'Page' });
+
+export const PageWithContent = Page.extend({ content: z.string().nullable().meta({ description: 'Markdown; null for a failed page' }) }).meta({ id: 'PageWithContent' });
+
+export const TaskResult = z.object({
+  task_id: taskId,
+  status: TaskStatus,
+  progress: z.number(),
+  created_at: dateTime,
+  completed_at: dateTime.nullable(),
+  error_message: z.string().nullable(),
+  file_size_mb: sizeMb,
+  content: z.string().meta({ description: 'The Markdown of every page in order; "" until the task is completed or partial' }),
+  page_results: z.array(PageWithContent).meta({ description: 'Each page of a finished PDF; [] for images' }),
+}).meta({ id: 'TaskResult' });
+
+export const PageStatistics = z.object({
+  total_pages: int, completed_pages: int, failed_pages: int, pending_pages: int, processing_pages: int,
+  average_processing_time: z.number().meta({ description: 'Seconds per page' }),
+  total_content_length: int,
+  success_rate: z.number().meta({ description: 'Percent of finished pages that succeeded' }),
+}).meta({ id: 'PageStatistics' });
+
+export const DetailedProgress = z.object({
+  total_pages: int, processed_pages: int, failed_pages: int,
+  progress_percentage: z.number(),
+  processing_rate: z.number().meta({ description: 'Pages per minute since the task started' }),
+  estimated_time_remaining: int.nullable().meta({ description: 'Seconds; null while the rate is unknown' }),
+}).meta({ id: 'DetailedProgress' });
+
+export const Batch = z.object({
+  id: z.string(), task_id: taskId, batch_number: int,
+  status: z.enum(['pending', 'processing', 'completed', 'partial', 'failed']),
+  page_start: int, page_end: int, pages_count: int, processed_pages: int, failed_pages: int,
+  processing_time: z.number().meta({ description: 'Seconds' }),
+}).meta({ id: 'Batch' });
+
+const success = <T extends z.ZodType>(data: T) => z.object({ status: z.literal('success'), data });
+
+export const TaskList = z.object({
+  status: z.literal('success'),
+  data: z.array(Task),
+  pagination: z.object({ limit: int, offset: int, total: int }),
+}).meta({ id: 'TaskList' });
+
+export const TaskDetails = success(Task.extend({ page_results: z.array(Page) }));
+export const TaskResultAnswer = success(TaskResult);
+export const TaskPages = success(z.object({ task_id: taskId, pages: z.array(PageWithContent), total_pages: int, page_statistics: PageStatistics }));
+export const TaskPage = success(z.object({ task_id: taskId, page_number: int, page_result: PageWithContent }));
+export const TaskProgress = success(z.object({
+  task_info: Task,
+  // The same figures as detailed_progress (the seed always sent null).
+  latest_progress: DetailedProgress,
+  batches: z.array(Batch),
+  page_statistics: PageStatistics,
+  detailed_progress: DetailedProgress,
+}));
+export const TaskBatches = success(z.object({ task_id: taskId, batches: z.array(Batch), total_batches: int }));
+
+export const BatchStatus = z.object({
+  status: z.literal('success'),
+  tasks: z.array(z.union([
+    z.object({ task_id: taskId, status: TaskStatus, progress: z.number(), created_at: dateTime, completed_at: dateTime.nullable(), error_message: z.string().nullable() }),
+    z.object({ task_id: z.string(), status: z.literal('not_found'), error_message: z.literal('任务不存在') }),
+  ])),
+  summary: z.object({ total_tasks: int, status_counts: z.record(z.string(), int) }),
+});
+
+export const ExportJson = z.object({
+  task_id: taskId,
+  export_time: dateTime,
+  task_info: TaskResult,
+  content: z.string(),
+  failed_pages: z.array(z.object({ page_number: int, error_message: z.string().nullable() })),
+});
+
+const submittedPdf = { total_pages: int, file_size_mb: sizeMb };
+const estimate = int.meta({ description: "Seconds (the seed's rough guess: 30 per image, 3 per PDF page)" });
+
+const AsyncImageSubmitted = z.object({
+  status: z.literal('success'),
+  task_id: taskId,
+  message: z.string(),
+  estimated_time: estimate,
+  endpoints: z.object({ status: z.string(), result: z.string(), cancel: z.string(), websocket: z.string().optional() }).meta({ description: 'URLs with the prefix the client used' }),
+});
+export const AsyncSubmitted = { image: AsyncImageSubmitted, pdf: AsyncImageSubmitted.extend(submittedPdf) };
+
+const ProcessImageSubmitted = z.object({
+  status: z.literal('accepted'),
+  task_id: taskId,
+  message: z.string(),
+  estimated_time: estimate,
+  websocket_url: z.string(),
+  status_url: z.string(),
+  result_url: z.string(),
+});
+export const ProcessSubmitted = { image: ProcessImageSubmitted, pdf: ProcessImageSubmitted.extend(submittedPdf) };
+
+export const LegacySubmitted = z.object({ status: z.literal('success'), task_id: taskId, message: z.literal('任务提交成功') });
+
+export const BatchSubmitted = z.object({
+  status: z.literal('success'),
+  message: z.string(),
+  submitted_tasks: z.array(z.object({ task_id: taskId, filename: z.string(), type: z.enum(['image', 'pdf']), total_pages: int.optional().meta({ description: 'PDFs only' }), estimated_time: estimate })),
+  failed_files: z.array(z.object({ filename: z.string(), error: z.string().meta({ description: "The seed's per-file message" }), code: z.string() })),
+  total_tasks: int,
+  total_estimated_time: int,
+  endpoints: z.object({ batch_status: z.string(), websocket: z.string() }),
+});
+
+export const Cancelled = z.object({ status: z.literal('success'), task_id: taskId, message: z.string() });
+export const Retried = Cancelled.extend({ retried_pages: int });
+export const Deleted = z.object({ status: z.literal('success'), task_id: taskId, message: z.literal('任务已删除') });
+
+const checks = z.record(z.string(), z.string()).meta({ description: 'Per dependency (database, temporal): "ok" or why not' });
+export const Healthy = z.object({ status: z.literal('healthy'), timestamp: dateTime, checks });
+export const Unhealthy = z.object({ status: z.literal('unhealthy'), timestamp: dateTime, reason: z.string(), checks });
+
+export const Text = z.string();
+export const Binary = z.string().meta({ override: { type: 'string', format: 'binary' } });
+export const OpenApiJson = z.record(z.string(), z.unknown());

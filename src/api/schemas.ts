@@ -1,0 +1,60 @@
+/**
+ * Request schemas: the routes validate their input with these, and the OpenAPI document
+ * (openapi/document.ts) is generated from the same objects, so the two cannot drift apart.
+ * Error codes and messages stay with the routes; the schemas carry the seed's messages where zod
+ * produces them.
+ */
+import { z } from 'zod';
+import type { TaskStatus } from '../store/tasks.js';
+
+export const TASK_STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
+export const MAX_BATCH_STATUS_IDS = 50;
+export const MAX_BATCH_FILES = 20;
+/** Multipart field of the single-file submit routes, and of the batch route (repeated). */
+export const FILE_FIELD = 'file';
+export const BATCH_FIELD = 'files';
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** findTask checks it: a malformed id names no task and is answered 404, like an unknown one. */
+export const taskId = z.string().regex(UUID).meta({ description: 'Task id (a UUID)', format: 'uuid', example: '3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b' });
+export const taskParams = z.object({ id: taskId });
+
+export const PAGE_NUMBER_MESSAGE = '页码必须大于0';
+export const pageNumber = z.coerce.number({ message: PAGE_NUMBER_MESSAGE }).int(PAGE_NUMBER_MESSAGE).min(1, PAGE_NUMBER_MESSAGE)
+  .meta({ description: 'Page number, from 1', example: 1 });
+export const pageParams = z.object({ id: taskId, n: pageNumber });
+
+export const listQuery = z.object({
+  status: z.enum(TASK_STATUSES, { message: `status must be one of ${TASK_STATUSES.join(', ')}` }).optional()
+    .meta({ description: 'Only tasks with this status' }),
+  limit: z.coerce.number({ message: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(1000, 'limit must be at most 1000').default(100)
+    .meta({ description: 'Tasks per page, newest first' }),
+  offset: z.coerce.number({ message: 'offset must be a number' }).int('offset must be a whole number').min(0, 'offset must not be negative').default(0)
+    .meta({ description: 'Tasks to skip' }),
+});
+
+export const EXPORT_FORMATS = ['json', 'txt', 'md'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export const exportQuery = z.object({
+  format: z.enum(EXPORT_FORMATS).default('json').meta({ description: 'json: the result with task details; txt: the Markdown as text; md: the Markdown under a heading' }),
+});
+
+export const batchStatusBody = z.object({
+  // Any value is accepted per entry: an id that is not a known task's comes back as `not_found`.
+  task_ids: z.array(z.unknown().meta({ override: { type: 'string', format: 'uuid' } })).min(1).max(MAX_BATCH_STATUS_IDS)
+    .meta({ description: `Up to ${MAX_BATCH_STATUS_IDS} task ids; unknown and malformed ones are answered as not_found` }),
+});
+
+const binary = (description: string) => z.string().meta({ override: { type: 'string', format: 'binary' }, description });
+
+/** Multipart body of a single-file submit route (not parsed by zod: upload.ts streams it). */
+export const uploadForm = (description: string) => z.object({ [FILE_FIELD]: binary(description) });
+export const batchUploadForm = (description: string) => z.object({
+  [BATCH_FIELD]: z.array(binary('One image or PDF')).min(1).max(MAX_BATCH_FILES).meta({ description }),
+});
+
+/** The docs page's files: /docs/assets/{version}/{file}, where a new version means new URLs (so they can be cached for good). */
+export const docsAssetParams = z.object({
+  version: z.string().meta({ description: 'Changes with every change of the files' }),
+  file: z.string().meta({ example: 'swagger-ui-bundle.js' }),
+});
