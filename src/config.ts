@@ -63,6 +63,7 @@ const schema = z.object({
   MAX_PDF_SIZE_MB: int(1, 4096).default(200),
   MAX_PDF_PAGES: int(1, 10000).default(500),
   API_TIMEOUT: int(1, 3600).default(300),
+  WS_PING_INTERVAL: int(1, 3600).default(30),
   TITLE: z.string().default('智能图文识别服务'),
   FAVICON_URL: z.string().default('/static/favicon.ico'),
   BACK_URL: z.string().trim().refine((v) => v === '' || URL.canParse(v), 'expected an origin URL or empty').default(''),
@@ -78,7 +79,7 @@ type Env = z.output<typeof schema>;
 
 export interface Config {
   vision: { baseUrl: string; apiKey: string; model: string; timeoutMs: number; maxRetries: number; concurrency: number };
-  http: { port: number; password: string; title: string; faviconUrl: string; backUrl: string };
+  http: { port: number; password: string; title: string; faviconUrl: string; backUrl: string; wsPingIntervalMs: number };
   limits: { maxImageBytes: number; maxPdfBytes: number; maxPdfPages: number };
   pdf: { dpi: number; batchSize: number };
   /** Unset means: start an embedded Postgres under dataDir (`ocr dev` only). */
@@ -129,7 +130,10 @@ function toConfig(e: Env): Config {
       maxRetries: e.MAX_RETRIES,
       concurrency: e.CONCURRENCY,
     },
-    http: { port: e.PORT, password: e.PASSWORD, title: e.TITLE, faviconUrl: e.FAVICON_URL, backUrl: e.BACK_URL },
+    http: {
+      port: e.PORT, password: e.PASSWORD, title: e.TITLE, faviconUrl: e.FAVICON_URL, backUrl: e.BACK_URL,
+      wsPingIntervalMs: e.WS_PING_INTERVAL * 1000,
+    },
     limits: { maxImageBytes: e.MAX_IMAGE_SIZE_MB * MB, maxPdfBytes: e.MAX_PDF_SIZE_MB * MB, maxPdfPages: e.MAX_PDF_PAGES },
     pdf: { dpi: e.PDF_DPI, batchSize: e.BATCH_SIZE },
     databaseUrl: e.DATABASE_URL,

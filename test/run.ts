@@ -29,12 +29,28 @@ async function testFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile() && e.name.endsWith('.test.ts')).map((e) => path.join(e.parentPath, e.name)).sort();
 }
 
-/** Test databases of earlier runs that were kept (failed runs) or orphaned. */
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Test databases of earlier runs that were kept (failed runs) or orphaned. Each name carries the pid
+ * of the run that made it, so runs going on at the same time keep theirs.
+ */
 async function dropStaleDatabases(adminUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   const { rows } = await client.query<{ datname: string }>(`select datname from pg_database where datname like 'ocr_test_%'`);
-  for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+  for (const { datname } of rows) {
+    const pid = Number(/^ocr_test_(\d+)_/.exec(datname)?.[1]);
+    if (pid && isAlive(pid)) continue;
+    await client.query(`drop database if exists "${datname}" with (force)`);
+  }
   await client.end();
 }
 
@@ -66,6 +82,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-repo
     OCR_TEST_ADMIN_DATABASE_URL: database.url,
     OCR_TEST_WORKFLOW_BUNDLE: bundlePath,
     OCR_TEST_SCRATCH: scratch,
+    OCR_TEST_RUN_PID: String(process.pid),
   },
 });
 lifecycle.defer('test processes', () => {

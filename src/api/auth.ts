@@ -18,6 +18,24 @@ export function safeEqual(a: string, b: string): boolean {
 
 export interface AuthState { /** The path prefix the client used, e.g. "/pwd"; "" when PASSWORD is empty. */ prefix: string }
 
+/**
+ * The rest of `path` when its first segment is the password (compared in constant time), else
+ * undefined. A malformed escape cannot be the password.
+ */
+export function stripPassword(path: string, password: string): string | undefined {
+  const match = /^\/([^/]*)(\/.*)?$/.exec(path);
+  let segment = '';
+  try {
+    segment = decodeURIComponent(match?.[1] ?? '');
+  } catch {
+    // stays '' and fails the comparison below
+  }
+  return safeEqual(segment, password) ? (match?.[2] ?? '/') : undefined;
+}
+
+/** A bearer token from an Authorization header, if any. */
+export const bearerToken = (header: string | undefined) => /^Bearer (.+)$/.exec(header ?? '')?.[1];
+
 export function requirePassword(password: string): Middleware<AuthState> {
   return async (ctx, next) => {
     if (password === '') {
@@ -25,24 +43,18 @@ export function requirePassword(password: string): Middleware<AuthState> {
       await next();
       return;
     }
-    const bearer = /^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1];
+    const bearer = bearerToken(ctx.get('authorization'));
     if (bearer !== undefined && ctx.path.startsWith('/api/')) {
       if (!safeEqual(bearer, password)) throw httpError(404, 'not_found', 'Not Found');
       ctx.state.prefix = '';
       await next();
       return;
     }
-    const match = /^\/([^/]*)(\/.*)?$/.exec(ctx.path);
-    let segment = '';
-    try {
-      segment = decodeURIComponent(match?.[1] ?? '');
-    } catch {
-      // A malformed escape cannot be the password.
-    }
+    const rest = stripPassword(ctx.path, password);
     // A wrong password looks exactly like an unknown route, as in the seed.
-    if (!safeEqual(segment, password)) throw httpError(404, 'not_found', 'Not Found');
+    if (rest === undefined) throw httpError(404, 'not_found', 'Not Found');
     ctx.state.prefix = `/${password}`;
-    ctx.path = match?.[2] ?? '/';
+    ctx.path = rest;
     await next();
   };
 }

@@ -7,6 +7,9 @@ import { createApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { createPdfPool } from '../pdf/pool.js';
 import { startStrandedTasks } from '../temporal/start-task.js';
+import { listenForTaskEvents } from '../store/events.js';
+import { createTaskHub } from '../api/ws/hub.js';
+import { attachWebSocket } from '../api/ws/upgrade.js';
 import type { Pool } from '../store/pool.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -14,6 +17,8 @@ export interface RunningApi { server: http.Server; port: number }
 
 export async function startApi(config: Config, pool: Pool, log: Logger, lifecycle: Lifecycle): Promise<RunningApi> {
   if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required for the API');
+  const databaseUrl = config.databaseUrl;
+  if (!databaseUrl) throw new Error('DATABASE_URL is required for the API');
   const connection = await Connection.connect({ address: config.temporal.address });
   lifecycle.defer('api temporal connection', () => connection.close());
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
@@ -34,6 +39,17 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 5000).unref();
   }));
+
+  // Live progress: worker events reach this process through Postgres NOTIFY, then its WebSockets.
+  // Registered after the HTTP server, so it is released first: open sockets would hold server.close().
+  const wsLog = log.child({ component: 'websocket' });
+  const hub = createTaskHub({ db: pool, log: wsLog, pingIntervalMs: config.http.wsPingIntervalMs });
+  attachWebSocket(server, { password: config.http.password, hub, log: wsLog });
+  const listener = listenForTaskEvents(databaseUrl, { onEvent: hub.onEvent, onReconnect: hub.resync, log: wsLog });
+  lifecycle.defer('task event listener', () => listener.stop());
+  lifecycle.defer('websockets', () => hub.close());
+  await listener.ready;
+
   const port = (server.address() as AddressInfo).port;
   // In the background: a Temporal that is still starting must not delay or fail the API's start.
   startStrandedTasks(pool, temporal, config, log).catch((err: unknown) => log.error({ err }, 'could not start the workflows of pending tasks'));

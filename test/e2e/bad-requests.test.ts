@@ -3,10 +3,13 @@
  * stays healthy, and no stored task changes (compared row by row before and after).
  */
 import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { taggedImage } from '../helpers/images.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
+import { connectWs, ofType, wsUrl } from '../helpers/ws-client.js';
 
 let stack: Stack;
 let taskId: string;
@@ -69,9 +72,15 @@ const cases: Case[] = [
   ['wrong method', `${P}/api/async/pdf`, () => ({ method: 'PUT' }), 405, 'method_not_allowed'],
 ];
 
+const snapshot = async () => JSON.stringify((await stack.pool.query('select * from tasks order by id')).rows);
+
+async function assertHealthy(): Promise<void> {
+  const health = await getJson<{ status: string }>(`${stack.origin}/health`);
+  assert.deepEqual([health.status, health.body.status], [200, 'healthy']);
+}
+
 test(`${cases.length} bad requests: each a clear 4xx, the service healthy, no task changed`, async () => {
   assert.ok(cases.length >= 25);
-  const snapshot = async () => JSON.stringify((await stack.pool.query('select * from tasks order by id')).rows);
   const before = await snapshot();
   for (const [name, path, init, status, code] of cases) {
     const url = `${stack.origin}${typeof path === 'function' ? path() : path}`;
@@ -89,6 +98,77 @@ test(`${cases.length} bad requests: each a clear 4xx, the service healthy, no ta
     assert.ok(!String(body.detail).includes('test-pw'), `${name}: the password never appears in an answer`);
   }
   assert.equal(await snapshot(), before, 'no stored task changed');
-  const health = await getJson<{ status: string }>(`${stack.origin}/health`);
-  assert.deepEqual([health.status, health.body.status], [200, 'healthy']);
+  await assertHealthy();
+});
+
+/** A WebSocket upgrade request; a refusal is a plain HTTP answer. */
+function upgrade(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${stack.origin}${path}`, {
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Version': '13', ...headers },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 101, body: '' });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** [name, path, headers, expected status, expected code] */
+const refusedUpgrades: Array<[string, string, Record<string, string>, number, string]> = [
+  ['WebSocket with a wrong password', '/wrong-pw/ws', {}, 404, 'not_found'],
+  ['WebSocket without a password', '/ws', {}, 404, 'not_found'],
+  ['WebSocket with a wrong Bearer token', '/ws', { Authorization: 'Bearer wrong-pw' }, 404, 'not_found'],
+  ['WebSocket with the password differently cased', '/TEST-PW/ws', {}, 404, 'not_found'],
+  ['WebSocket on an unknown path', `${P}/wss`, {}, 404, 'not_found'],
+  ['WebSocket with HTML as client_id', `${P}/ws?client_id=%3Cscript%3E`, {}, 400, 'invalid_client_id'],
+];
+
+/** [name, message sent, expected error code, expected message] */
+const badMessages: Array<[string, string | Buffer, string, string]> = [
+  ['not JSON', 'hello', 'invalid_json', 'JSON格式错误'],
+  ['a JSON array', '[1,2]', 'invalid_json', 'JSON格式错误'],
+  ['a binary frame', Buffer.from([1, 2, 3]), 'invalid_json', 'JSON格式错误: 只接受文本消息'],
+  ['an unknown message type', '{"type":"dance"}', 'unknown_message_type', '未知消息类型: dance'],
+  ['a message without a type', `{"task_id":"${unknownId}"}`, 'unknown_message_type', '未知消息类型: undefined'],
+  ['subscribe without task_id', '{"type":"subscribe_task"}', 'missing_task_id', '缺少task_id参数'],
+  ['status with an empty task_id', '{"type":"get_task_status","task_id":""}', 'missing_task_id', '缺少task_id参数'],
+  ['subscribe with a traversal as task_id', '{"type":"subscribe_task","task_id":"../../etc/passwd"}', 'task_not_found', '任务不存在'],
+  ['subscribe to an unknown task', `{"type":"subscribe_task","task_id":"${randomUUID()}"}`, 'task_not_found', '任务不存在'],
+  ['status of an unknown task', `{"type":"get_task_status","task_id":"${randomUUID()}"}`, 'task_not_found', '任务不存在'],
+];
+
+test(`${refusedUpgrades.length + badMessages.length} bad WebSocket requests: refused or answered with an error, the connection kept`, async () => {
+  const before = await snapshot();
+  for (const [name, path, headers, status, code] of refusedUpgrades) {
+    const res = await upgrade(path, headers);
+    assert.equal(res.status, status, `${name}: ${res.body}`);
+    const body = JSON.parse(res.body) as { detail: unknown; code: unknown };
+    assert.equal(body.code, code, name);
+    assert.equal(typeof body.detail, 'string', name);
+  }
+  assert.equal((await upgrade('/ws', { Authorization: 'Bearer test-pw' })).status, 101, 'the right Bearer token is let in');
+
+  const client = await connectWs(wsUrl(stack.api));
+  try {
+    for (const [name, message, code, text] of badMessages) {
+      const from = client.messages.length;
+      client.socket.send(message, { binary: Buffer.isBuffer(message) });
+      const error = await client.waitFor(ofType('error'), name, { from });
+      assert.deepEqual([error.code, error.message], [code, text], name);
+    }
+    client.send({ type: 'ping' });
+    await client.waitFor(ofType('pong'), 'pong: the connection is still up', { from: client.messages.length - 1 });
+  } finally {
+    await client.close();
+  }
+  assert.equal(await snapshot(), before, 'no stored task changed');
+  await assertHealthy();
 });

@@ -65,6 +65,7 @@ describe('the submit answer and the task views keep the seed shapes', () => {
       status: `/test-pw/api/tasks/${submitted.task_id}`,
       result: `/test-pw/api/tasks/${submitted.task_id}/result`,
       cancel: `/test-pw/api/tasks/${submitted.task_id}/cancel`,
+      websocket: '/test-pw/ws',
     });
     const task = await waitForTask(stack, submitted.task_id);
     assert.equal(task.id, submitted.task_id);

@@ -1,17 +1,13 @@
 /** kill -9 of the worker process mid-task: a new worker finishes it, with exactly one result. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { taggedImage } from '../helpers/images.js';
 import { stubMarkdown } from '../helpers/model-stub.js';
 import { makePdf, pageTags } from '../helpers/pdfs.js';
-import { testEnv } from '../helpers/env.js';
+import { spawnService } from '../helpers/processes.js';
 import { eventually, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let stack: Stack;
 const workers: ChildProcess[] = [];
 
@@ -23,38 +19,11 @@ after(async () => {
   await stack?.stop();
 });
 
-/** `ocr worker` as its own process, started the way an operator would; resolves once it polls. */
-async function spawnWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'worker'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: stack.db.url,
-      TEMPORAL_ADDRESS: testEnv.temporalAddress,
-      TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
-      API_BASE_URL: stack.stub.url,
-      OPENAI_API_KEY: 'sk-test-key',
-      MODEL: 'stub-model',
-      DATA_DIR: await mkdtemp(path.join(testEnv.scratchDir, 'worker-')),
-      LOG_LEVEL: 'info',
-      CONCURRENCY: '2',
-      BATCH_SIZE: '3',
-      PDF_DPI: '72',
-    },
-  });
+const spawnWorker = async (): Promise<ChildProcess> => {
+  const { child } = await spawnService(stack, 'worker', { CONCURRENCY: '2', BATCH_SIZE: '3', PDF_DPI: '72' });
   workers.push(child);
-  let output = '';
-  child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('"worker started"')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
-  });
   return child;
-}
+};
 
 test('a task whose worker is killed with SIGKILL mid-call completes on a new worker', async () => {
   const tag = 500;

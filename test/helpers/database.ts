@@ -16,7 +16,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `ocr_test_${randomBytes(6).toString('hex')}`;
+  const name = `ocr_test_${testEnv.runPid}_${randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`create database "${name}"`));
   const url = new URL(testEnv.adminDatabaseUrl);
   url.pathname = `/${name}`;

@@ -10,4 +10,6 @@ export const testEnv = {
   get adminDatabaseUrl() { return required('OCR_TEST_ADMIN_DATABASE_URL'); },
   get workflowBundlePath() { return required('OCR_TEST_WORKFLOW_BUNDLE'); },
   get scratchDir() { return required('OCR_TEST_SCRATCH'); },
+  /** Names the run's databases, so a run never drops those of another run going on. */
+  get runPid() { return required('OCR_TEST_RUN_PID'); },
 };

@@ -67,7 +67,12 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     message: kind === 'image' ? '图片任务已提交' : 'PDF任务已提交',
     ...(kind === 'pdf' ? { total_pages: s.totalPages, file_size_mb: fileSizeMb(s.size) } : {}),
     estimated_time: kind === 'image' ? IMAGE_ESTIMATE_SECONDS : s.totalPages * SECONDS_PER_PAGE,
-    endpoints: { status: taskUrl(ctx, s.taskId), result: `${taskUrl(ctx, s.taskId)}/result`, cancel: `${taskUrl(ctx, s.taskId)}/cancel` },
+    endpoints: {
+      status: taskUrl(ctx, s.taskId),
+      result: `${taskUrl(ctx, s.taskId)}/result`,
+      cancel: `${taskUrl(ctx, s.taskId)}/cancel`,
+      websocket: `${ctx.state.prefix}/ws`,
+    },
   });
 
   /** /process/*: the answer the seed's web page read. */

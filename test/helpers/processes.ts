@@ -1,0 +1,51 @@
+/**
+ * `ocr worker` and `ocr api` as their own processes, started the way an operator would, against a
+ * test stack's database, Temporal task queue and model stub.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/main/processes.js';
+import { testEnv } from './env.js';
+import type { Stack } from './stack.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The line each command logs once it serves. */
+const READY = { worker: '"worker started"', api: '"API listening"' } as const;
+
+export interface Service { child: ChildProcess; port: number }
+
+/** Resolves once the process logged that it is ready; rejects if it exits first. */
+export async function spawnService(stack: Stack, command: keyof typeof READY, env: Record<string, string> = {}): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', command], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: stack.db.url,
+      TEMPORAL_ADDRESS: stack.config.temporal.address,
+      TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
+      API_BASE_URL: stack.stub.url,
+      OPENAI_API_KEY: 'sk-test-key',
+      MODEL: 'stub-model',
+      PASSWORD: stack.config.http.password,
+      PORT: String(port),
+      DATA_DIR: await mkdtemp(path.join(testEnv.scratchDir, `${command}-`)),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+  });
+  let output = '';
+  child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.includes(READY[command])) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
+  });
+  return { child, port };
+}
