@@ -132,7 +132,7 @@ const AsyncImageSubmitted = z.object({
   task_id: taskId,
   message: z.string(),
   estimated_time: estimate,
-  endpoints: z.object({ status: z.string(), result: z.string(), cancel: z.string(), websocket: z.string().optional() }).meta({ description: 'URLs with the prefix the client used' }),
+  endpoints: z.object({ status: z.string(), result: z.string(), cancel: z.string(), websocket: z.string() }).meta({ description: 'URLs with the prefix the client used' }),
 });
 export const AsyncSubmitted = { image: AsyncImageSubmitted, pdf: AsyncImageSubmitted.extend(submittedPdf) };
 
