@@ -4,13 +4,11 @@
  * The API and the worker run as separate compiled processes (`ocr api`, `ocr worker`), so each
  * one's peak RSS is its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createPdfPool } from '../src/pdf/pool.js';
@@ -21,15 +19,14 @@ import { taggedImage } from '../test/helpers/images.js';
 import { startModelStub } from '../test/helpers/model-stub.js';
 import { makePdf, pageTags } from '../test/helpers/pdfs.js';
 import { adminDatabase } from '../test/helpers/services.js';
+import { machine, peakRssMb, root, startOcrProcess, stopProcess } from './processes.js';
 
 const LATENCY_MS = 2000;
 const CONCURRENCY = 8;
 const DPI = 200;
 const TEXT_LINES = 40; // a dense page of text, so rendering costs what real pages cost
-const root = fileURLToPath(new URL('..', import.meta.url));
 const log = pino({ level: 'warn' });
 
-const machine = `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
 console.log(`# machine: ${machine}`);
 console.log(`# model stub latency ${LATENCY_MS} ms, CONCURRENCY ${CONCURRENCY}, PDF_DPI ${DPI}, BATCH_SIZE 8, ${TEXT_LINES} lines of text per A4 page`);
 
@@ -55,31 +52,6 @@ lifecycle.defer('pool', () => db.end());
 const stub = await startModelStub({ readTags: false });
 lifecycle.defer('stub', () => stub.close());
 stub.latencyMs = LATENCY_MS;
-
-/** Peak resident set size of a live process (VmHWM), in MB. */
-async function peakRssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
-}
-
-function startProcess(command: 'api' | 'worker', env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  // Launched as the Dockerfile and `npm start` launch it (see src/main/cli.ts).
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/main/cli.js', command], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(ready)) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`ocr ${command} exited with ${code}: ${out}`)));
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-}
 
 interface TaskRow { status: string; created_at: Date; completed_at: Date | null }
 
@@ -112,8 +84,8 @@ async function runPdf(pages: number, imageAtMs?: number): Promise<PdfRun> {
     // As the Dockerfile and `npm start` run the service.
     MALLOC_ARENA_MAX: '2',
   };
-  const worker = await startProcess('worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"');
-  const api = await startProcess('api', { ...env, LOG_LEVEL: 'info' }, '"API listening"');
+  const worker = await startOcrProcess('worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"');
+  const api = await startOcrProcess('api', { ...env, LOG_LEVEL: 'info' }, '"API listening"');
   const apiUrl = `http://127.0.0.1:${port}/pwd`;
   const workerStartRssMb = await peakRssMb(worker.pid!);
   try {
@@ -205,6 +177,9 @@ processes, launched as the Dockerfile and \`npm start\` launch them; peak RSS is
 (it varies by about ±15 MB between runs with the timing of garbage collection).
 
 For reference, zerox measured 113 s and 386 MB peak RSS for the 200-page scenario on this kind of machine.
+
+The API under load (task queries at 10,000 tasks, WebSocket fan-out to 500 clients) is in
+[benchmarks-api.md](benchmarks-api.md), written by \`npm run bench:api\`.
 
 \`\`\`
 ${lines.join('\n')}

@@ -1,0 +1,46 @@
+/** What every benchmark needs: the machine's description, and `ocr` processes launched as deployed. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** USER_HZ: the unit of /proc/<pid>/stat times, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+export const machine = `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
+
+/** Peak resident set size of a live process (VmHWM), in MB. */
+export async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+/** CPU time (user + system) a live process has used so far, in seconds. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is the first, utime the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Starts the compiled `ocr <command>` and resolves once its stdout shows `ready`. */
+export function startOcrProcess(command: 'api' | 'worker', env: Record<string, string>, ready: string): Promise<ChildProcess> {
+  // Launched as the Dockerfile and `npm start` launch it (see src/main/cli.ts).
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/main/cli.js', command], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(ready)) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`ocr ${command} exited with ${code}: ${out}`)));
+  });
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
