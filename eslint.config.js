@@ -34,6 +34,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web page runs in browsers (bundled by scripts/build-web.mjs; typed by src/web/tsconfig.json).
+    files: ['src/web/**/*.ts'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['eslint.config.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },

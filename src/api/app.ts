@@ -9,6 +9,7 @@ import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/tasks.js';
 import { exportRoutes } from './routes/export.js';
 import { controlRoutes } from './routes/control.js';
+import { uploadCors, webAppRoutes, webPublicRoutes } from './routes/web.js';
 
 export function createApp(deps: ApiDeps): Koa<AuthState> {
   const app = new Koa<AuthState>();
@@ -18,10 +19,12 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
 
   const health = healthRoutes(deps);
   app.use(health.routes());
+  app.use(uploadCors(deps.config));
+  app.use(webPublicRoutes(deps).routes());
   app.use(docsRoutes(deps).routes());
 
   app.use(requirePassword(deps.config.http.password));
-  for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps), controlRoutes(deps)]) {
+  for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps), controlRoutes(deps), webAppRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

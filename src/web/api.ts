@@ -1,0 +1,112 @@
+/**
+ * The REST API as the page uses it. Errors carry the server's `detail` (shown to people as text)
+ * and `code`; a network failure is an ApiError with status 0.
+ */
+import { t } from './i18n.js';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly detail: string, readonly code = '') {
+    super(detail);
+    this.name = 'ApiError';
+  }
+}
+
+export interface TaskSummary {
+  id: string;
+  task_type: 'image_ocr' | 'pdf_ocr';
+  status: string;
+  file_name: string;
+  file_size: number;
+  total_pages: number;
+  processed_pages: number;
+  failed_pages: number;
+  progress: number;
+  created_at: string;
+  error_message: string | null;
+}
+
+export interface PageResult { page_number: number; status: string; content: string | null; error_message: string | null }
+export interface TaskResult { task_id: string; status: string; content: string; page_results: PageResult[] }
+export interface UploadAnswer { task_id: string; total_pages?: number; message: string }
+export interface TaskList { data: TaskSummary[]; pagination: { limit: number; offset: number; total: number } }
+
+async function errorOf(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as { detail?: unknown; code?: unknown };
+    if (typeof body.detail === 'string') return new ApiError(res.status, body.detail, typeof body.code === 'string' ? body.code : '');
+  } catch {
+    // not our JSON error shape
+  }
+  return new ApiError(res.status, `HTTP ${res.status}`);
+}
+
+export interface Api {
+  /** The prefixed URL of an API path, e.g. exportUrl for a download link. */
+  url(path: string): string;
+  listTasks(query: { limit: number; offset: number; status?: string }): Promise<TaskList>;
+  getResult(id: string): Promise<TaskResult>;
+  cancel(id: string): Promise<void>;
+  retry(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  upload(file: Blob, fileName: string, kind: 'image' | 'pdf', onProgress: (fraction: number) => void): Promise<UploadAnswer>;
+}
+
+/** `prefix` is "/{PASSWORD}" or ""; uploads go to `uploadOrigin` (BACK_URL) when set. */
+export function createApi(prefix: string, uploadOrigin: string): Api {
+  const url = (path: string) => `${prefix}${path}`;
+
+  async function call<T>(method: string, path: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(url(path), { method, cache: 'no-store', headers: { accept: 'application/json' } });
+    } catch {
+      throw new ApiError(0, t('error.network'));
+    }
+    if (!res.ok) throw await errorOf(res);
+    return (await res.json()) as T;
+  }
+
+  const taskPath = (id: string) => `/api/tasks/${encodeURIComponent(id)}`;
+
+  return {
+    url,
+    listTasks({ limit, offset, status }) {
+      const query = new URLSearchParams({ limit: String(limit), offset: String(offset) });
+      if (status) query.set('status', status);
+      return call<TaskList>('GET', `/api/tasks?${query.toString()}`);
+    },
+    async getResult(id) {
+      return (await call<{ data: TaskResult }>('GET', `${taskPath(id)}/result`)).data;
+    },
+    async cancel(id) {
+      await call('POST', `${taskPath(id)}/cancel`);
+    },
+    async retry(id) {
+      await call('POST', `${taskPath(id)}/retry`);
+    },
+    async remove(id) {
+      await call('DELETE', taskPath(id));
+    },
+    // XMLHttpRequest rather than fetch: it reports upload progress.
+    upload(file, fileName, kind, onProgress) {
+      return new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', `${uploadOrigin}${url(`/api/async/${kind}`)}`);
+        xhr.responseType = 'json';
+        xhr.upload.addEventListener('progress', (e) => {
+          if (e.lengthComputable) onProgress(e.loaded / e.total);
+        });
+        xhr.addEventListener('load', () => {
+          const body = (xhr.response ?? {}) as { detail?: unknown; code?: unknown };
+          if (xhr.status === 200) return resolve(xhr.response as UploadAnswer);
+          const detail = typeof body.detail === 'string' ? body.detail : `HTTP ${xhr.status}`;
+          reject(new ApiError(xhr.status, detail, typeof body.code === 'string' ? body.code : ''));
+        });
+        xhr.addEventListener('error', () => reject(new ApiError(0, t('error.network'))));
+        const form = new FormData();
+        form.append('file', file, fileName);
+        xhr.send(form);
+      });
+    },
+  };
+}

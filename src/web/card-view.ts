@@ -1,0 +1,65 @@
+/** What a card shows for a task, and for a file still being checked or uploaded. */
+import type { CardView } from './card.js';
+import type { FileKind } from './files.js';
+import { formatDuration } from './format.js';
+import { t, tm, type Message } from './i18n.js';
+import type { TaskState } from './tasks.js';
+
+function progressLine(task: TaskState): string {
+  const parts = [t('card.progress', { done: task.processed + task.failed, total: task.totalPages })];
+  if (task.failed > 0) parts.push(t('card.failed', { n: task.failed }));
+  if (task.rate !== null && task.rate > 0) parts.push(t('card.rate', { rate: task.rate.toFixed(1) }));
+  if (task.status === 'processing' && task.eta !== null && task.eta > 0) parts.push(t('card.eta', { time: formatDuration(task.eta) }));
+  return parts.join(' · ');
+}
+
+export function taskCardView(task: TaskState): CardView {
+  const running = task.status === 'pending' || task.status === 'processing';
+  const done = task.status === 'completed' || task.status === 'partial';
+  return {
+    fileName: task.fileName,
+    kind: task.taskType === 'pdf_ocr' ? 'pdf' : 'image',
+    size: task.fileSize,
+    pages: task.totalPages,
+    createdAt: task.createdAt,
+    status: task.cancelling && running ? 'cancelling' : task.status,
+    percent: task.status === 'deleted' ? null : task.progress,
+    progress: task.status === 'deleted' ? '' : progressLine(task),
+    // A partial task's page errors are shown with the pages in the result view.
+    error: task.actionError ?? (task.status === 'failed' || task.status === 'cancelled' ? task.error : null),
+    can: {
+      view: done,
+      cancel: running && !task.cancelling,
+      retry: task.status === 'partial' || task.status === 'failed',
+      remove: task.status !== 'deleted',
+      dismiss: false,
+    },
+  };
+}
+
+/** A file of this session before it became a task (or that never will). */
+export interface UploadState {
+  fileName: string;
+  kind: FileKind;
+  size: number;
+  pages: number | undefined;
+  phase: 'checking' | 'uploading' | 'refused';
+  /** 0..1 of the bytes sent. */
+  sent: number;
+  error: Message | null;
+}
+
+export function uploadCardView(upload: UploadState): CardView {
+  return {
+    fileName: upload.fileName,
+    kind: upload.kind,
+    size: upload.size,
+    pages: upload.kind === 'pdf' ? upload.pages : upload.kind === 'image' ? 1 : undefined,
+    createdAt: null,
+    status: upload.phase,
+    percent: upload.phase === 'uploading' ? upload.sent * 100 : null,
+    progress: upload.phase === 'uploading' ? t('card.uploaded', { percent: Math.round(upload.sent * 100) }) : '',
+    error: upload.error ? tm(upload.error) : null,
+    can: { view: false, cancel: false, retry: false, remove: false, dismiss: upload.phase === 'refused' },
+  };
+}

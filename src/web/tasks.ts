@@ -1,0 +1,143 @@
+/**
+ * What the page knows about each task, by id: filled from the REST list and kept current by
+ * WebSocket messages. Cards listen for changes of their task.
+ */
+import type { TaskSummary } from './api.js';
+import type { LiveMessage } from './live.js';
+
+export type TaskStatus = 'pending' | 'processing' | 'completed' | 'partial' | 'failed' | 'cancelled' | 'deleted';
+export const FINAL: ReadonlySet<TaskStatus> = new Set(['completed', 'partial', 'failed', 'cancelled', 'deleted']);
+
+export interface TaskState {
+  id: string;
+  taskType: 'image_ocr' | 'pdf_ocr';
+  fileName: string;
+  fileSize: number;
+  status: TaskStatus;
+  totalPages: number;
+  processed: number;
+  failed: number;
+  /** Percent, as the server computes it (100 once finished, except cancelled). */
+  progress: number;
+  /** Pages per minute and seconds left, from task_progress; null until known. */
+  rate: number | null;
+  eta: number | null;
+  error: string | null;
+  createdAt: string | null;
+  /** A cancel was asked for and its outcome has not arrived yet. */
+  cancelling: boolean;
+  /** Why the last cancel, retry or delete of this page failed (the server's detail). */
+  actionError: string | null;
+}
+
+export interface TaskStore {
+  get(id: string): TaskState | undefined;
+  fromSummary(summary: TaskSummary): TaskState;
+  patch(id: string, changes: Partial<TaskState>): void;
+  apply(message: LiveMessage): void;
+  onChange(id: string, listener: (task: TaskState) => void): () => void;
+}
+
+const num = (value: unknown, fallback: number) => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
+const isStatus = (value: unknown): value is TaskStatus =>
+  typeof value === 'string' && ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'].includes(value);
+
+export function createTaskStore(): TaskStore {
+  const tasks = new Map<string, TaskState>();
+  const listeners = new Map<string, Set<(task: TaskState) => void>>();
+
+  const notify = (task: TaskState) => {
+    for (const listener of listeners.get(task.id) ?? []) listener(task);
+  };
+
+  const patch = (id: string, changes: Partial<TaskState>) => {
+    const task = tasks.get(id);
+    if (!task) return;
+    Object.assign(task, changes);
+    notify(task);
+  };
+
+  const fromSummary = (s: TaskSummary): TaskState => {
+    const known = tasks.get(s.id);
+    const task: TaskState = {
+      id: s.id,
+      taskType: s.task_type,
+      fileName: s.file_name,
+      fileSize: s.file_size,
+      status: isStatus(s.status) ? s.status : 'pending',
+      totalPages: s.total_pages,
+      processed: s.processed_pages,
+      failed: s.failed_pages,
+      progress: s.progress,
+      rate: known?.rate ?? null,
+      eta: known?.eta ?? null,
+      error: s.error_message,
+      createdAt: s.created_at,
+      cancelling: known?.cancelling ?? false,
+      actionError: known?.actionError ?? null,
+    };
+    // A live update may be newer than a list answer that was on its way: progress never goes back.
+    if (known && !FINAL.has(task.status) && known.processed + known.failed > task.processed + task.failed) {
+      Object.assign(task, { status: known.status, processed: known.processed, failed: known.failed, progress: known.progress });
+    }
+    if (known && known.status === 'deleted') task.status = 'deleted';
+    tasks.set(s.id, task);
+    notify(task);
+    return task;
+  };
+
+  const apply = (m: LiveMessage) => {
+    const id = m.task_id;
+    const task = id ? tasks.get(id) : undefined;
+    if (!task) return;
+    switch (m.type) {
+      case 'task_started':
+        patch(task.id, { status: task.status === 'pending' ? 'processing' : task.status, totalPages: num(m.total_pages, task.totalPages) });
+        break;
+      case 'task_progress':
+        patch(task.id, {
+          status: isStatus(m.status) ? m.status : task.status,
+          processed: num(m.processed, task.processed),
+          failed: num(m.failed, task.failed),
+          totalPages: num(m.total, task.totalPages),
+          progress: num(m.progress, task.progress),
+          rate: typeof m.processing_rate === 'number' ? m.processing_rate : null,
+          eta: typeof m.eta_seconds === 'number' ? m.eta_seconds : null,
+        });
+        break;
+      case 'task_completed':
+      case 'task_failed':
+      case 'task_cancelled': {
+        const summary = m.task as TaskSummary | undefined;
+        if (summary) fromSummary(summary);
+        const fallback = m.type === 'task_failed' ? 'failed' : m.type === 'task_cancelled' ? 'cancelled' : 'completed';
+        patch(task.id, {
+          status: isStatus(m.status) ? m.status : fallback,
+          error: typeof m.error_message === 'string' ? m.error_message : (summary?.error_message ?? task.error),
+          cancelling: false,
+          eta: null,
+        });
+        break;
+      }
+      case 'error':
+        if (m.code === 'task_not_found') patch(task.id, { status: 'deleted', cancelling: false });
+        break;
+    }
+  };
+
+  return {
+    get: (id) => tasks.get(id),
+    fromSummary,
+    patch,
+    apply,
+    onChange(id, listener) {
+      const set = listeners.get(id) ?? new Set();
+      set.add(listener);
+      listeners.set(id, set);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) listeners.delete(id);
+      };
+    },
+  };
+}
