@@ -27,7 +27,7 @@ export async function createTask(deps: ApiDeps, upload: Upload & { mimeType: str
     },
   });
   try {
-    await startTaskWorkflow(deps.temporal, deps.config.temporal.taskQueue, input);
+    await startTaskWorkflow(deps.temporal, deps.config.temporal.taskQueue, input, { taskType: spec.taskType, fileName: upload.fileName, totalPages: spec.totalPages });
   } catch (err) {
     deps.log.error({ err, taskId: id }, 'could not start the task workflow');
     const message = 'The task could not be queued because Temporal is unreachable; submit it again later';

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { createPdfPool } from '../pdf/pool.js';
+import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { startStrandedTasks } from '../temporal/start-task.js';
 import { listenForTaskEvents } from '../store/events.js';
 import { createTaskHub } from '../api/ws/hub.js';
@@ -22,6 +23,8 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   const connection = await Connection.connect({ address: config.temporal.address });
   lifecycle.defer('api temporal connection', () => connection.close());
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  // Before the first start: runs started without the attributes stay unfilterable in the Web UI.
+  await ensureSearchAttributes(connection, config.temporal.namespace, log);
 
   // One thread is plenty: the API only opens PDFs to count their pages.
   const pdf = createPdfPool(1);

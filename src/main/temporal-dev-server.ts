@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { devServerSearchAttributeArgs } from '../temporal/search-attributes.js';
 import { stopStaleProcess } from './processes.js';
 
 const BUNDLED_CLI = fileURLToPath(new URL('../../tools/bin/temporal', import.meta.url));
@@ -29,6 +30,8 @@ export interface DevServerOptions {
   /** Where to record the pid, so a server orphaned by kill -9 can be stopped next time. */
   pidFile?: string;
   namespace?: string;
+  /** Register the tasks' search attributes (default true; a test turns it off to see the API add them). */
+  searchAttributes?: boolean;
   log: Logger;
 }
 
@@ -42,6 +45,8 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
   args.push(...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']));
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  // Registered in every namespace the server creates, so tasks are filterable in the Web UI at once.
+  if (opts.searchAttributes !== false) args.push(...devServerSearchAttributeArgs());
 
   const child = spawn(findTemporalCli(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -97,9 +97,11 @@ export interface TaskOutcome {
  * Tasks still `pending` after `olderThanSeconds`: their workflow start was lost (the API died between
  * the insert and the start). A task whose workflow ran is `processing` or final, never `pending`.
  */
-export async function findStrandedTasks(db: Queryable, olderThanSeconds: number): Promise<Array<{ id: string; total_pages: number }>> {
-  const { rows } = await db.query<{ id: string; total_pages: number }>(
-    `select id, total_pages from tasks
+export type StrandedTask = Pick<TaskRow, 'id' | 'task_type' | 'file_name' | 'total_pages'>;
+
+export async function findStrandedTasks(db: Queryable, olderThanSeconds: number): Promise<StrandedTask[]> {
+  const { rows } = await db.query<StrandedTask>(
+    `select id, task_type, file_name, total_pages from tasks
      where status = 'pending' and created_at < now() - make_interval(secs => $1)
      order by created_at`,
     [olderThanSeconds],

@@ -1,9 +1,10 @@
 /** Starting the ocrTask workflow for a stored task: the API's only write to Temporal so far. */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Queryable } from '../store/pool.js';
 import { findStrandedTasks } from '../store/tasks.js';
+import { initialSearchAttributes, type TaskSearchFields } from '../workflows/search-attributes.js';
 import { OCR_TASK_WORKFLOW, type OcrTaskInput } from '../workflows/types.js';
 
 /** Worst case for one page attempt beyond the model timeout: backoff and rendering. */
@@ -28,9 +29,9 @@ export function taskInput(config: Config, taskId: string, totalPages: number): O
 }
 
 /** Idempotent: the workflow id is the task id, so a second start for the same task is a no-op. */
-export async function startTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput): Promise<void> {
+export async function startTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput, task: TaskSearchFields): Promise<void> {
   try {
-    await restartTaskWorkflow(client, taskQueue, input);
+    await restartTaskWorkflow(client, taskQueue, input, task);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
@@ -51,9 +52,28 @@ export async function waitForRunToClose(client: Client, taskId: string, waitMs =
   return closed;
 }
 
-/** Starts a run of the task's workflow; a run already open for the task throws (retry needs to know). */
-export async function restartTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput): Promise<void> {
-  await client.workflow.start(OCR_TASK_WORKFLOW, { taskQueue, workflowId: input.taskId, args: [input] });
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** The server refused the start because a search attribute is not registered in the namespace. */
+function isUnknownSearchAttribute(err: unknown): boolean {
+  const grpc = err instanceof ServiceError ? err.cause : err;
+  return isGrpcServiceError(grpc) && Number(grpc.code) === GRPC_INVALID_ARGUMENT && /search attribute/i.test(grpc.details ?? grpc.message);
+}
+
+/**
+ * Starts a run of the task's workflow; a run already open for the task throws (retry needs to know).
+ * The run carries the search attributes that make it filterable in the Temporal Web UI; on a server
+ * where they are not registered (and could not be: the API logged why at start-up) it starts
+ * without them rather than not at all.
+ */
+export async function restartTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput, task: TaskSearchFields): Promise<void> {
+  const options = { taskQueue, workflowId: input.taskId, args: [input] as [OcrTaskInput] };
+  try {
+    await client.workflow.start(OCR_TASK_WORKFLOW, { ...options, typedSearchAttributes: initialSearchAttributes(task) });
+  } catch (err) {
+    if (!isUnknownSearchAttribute(err)) throw err;
+    await client.workflow.start(OCR_TASK_WORKFLOW, options);
+  }
 }
 
 /**
@@ -64,7 +84,8 @@ export async function restartTaskWorkflow(client: Client, taskQueue: string, inp
 export async function startStrandedTasks(db: Queryable, client: Client, config: Config, log: Logger, olderThanSeconds = 60): Promise<number> {
   const stranded = await findStrandedTasks(db, olderThanSeconds);
   for (const task of stranded) {
-    await startTaskWorkflow(client, config.temporal.taskQueue, taskInput(config, task.id, task.total_pages));
+    const fields = { taskType: task.task_type, fileName: task.file_name, totalPages: task.total_pages };
+    await startTaskWorkflow(client, config.temporal.taskQueue, taskInput(config, task.id, task.total_pages), fields);
     log.warn({ taskId: task.id }, 'started the workflow of a task left pending');
   }
   return stranded.length;

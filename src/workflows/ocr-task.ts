@@ -1,15 +1,20 @@
 /** ocrTaskWorkflow: one OCR task (image or PDF) as batches of pages, with bounded fan-out. */
 import {
-  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, proxyActivities,
+  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, defineQuery, isCancellation, log,
+  patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskResult } from './types.js';
+import { OCR_STATUS } from './search-attributes.js';
+import { splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskProgress, type OcrTaskResult, type OcrTaskStatus } from './types.js';
 
 const { startTask, finishTask } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   // Bookkeeping against Postgres: keep trying through a database restart.
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 50 },
 });
+
+/** The task's progress as this run sees it (`temporal workflow query --type progress`). */
+export const progressQuery = defineQuery<OcrTaskProgress>('progress');
 
 /** Runs every page of the task through the model and records the outcome. Workflow id = task id. */
 export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResult> {
@@ -28,21 +33,38 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
     },
   });
 
+  const batches = splitIntoBatches(input.totalPages, input.batchSize);
+  const progress: OcrTaskProgress = {
+    status: 'pending', total: input.totalPages, done: 0, failed: 0, totalBatches: batches.length, finishedBatches: 0, inFlightBatches: 0,
+  };
+  setHandler(progressQuery, () => ({ ...progress }));
+  // Upsert OcrStatus only in runs that were started with it: a server where the attribute is not
+  // registered (the API then starts runs without it) would reject the upsert and fail every workflow
+  // task. `patched` keeps runs that an older worker began (no upserts in their history) replaying.
+  const searchable = workflowInfo().typedSearchAttributes.get(OCR_STATUS) !== undefined && patched('ocr-status-search-attribute');
+  const setStatus = (status: OcrTaskStatus) => {
+    progress.status = status;
+    if (searchable) upsertSearchAttributes([{ key: OCR_STATUS, value: status }]);
+  };
+
   const running: Promise<void>[] = [];
   try {
     await startTask(input.taskId);
+    setStatus('processing');
     let fatal: { code: string; message: string } | undefined;
     let batchError: string | undefined;
-    let inFlight = 0;
 
-    for (const pages of splitIntoBatches(input.totalPages, input.batchSize)) {
-      await condition(() => inFlight < input.maxBatchesInFlight || fatal !== undefined);
+    for (const pages of batches) {
+      await condition(() => progress.inFlightBatches < input.maxBatchesInFlight || fatal !== undefined);
       // After a fatal error (bad key…) no other page can succeed: schedule nothing more.
       if (fatal) break;
-      inFlight++;
+      progress.inFlightBatches++;
       running.push(
         ocrBatch({ taskId: input.taskId, pages })
-          .then(() => undefined)
+          .then((result) => {
+            progress.done += result.completed + result.skipped;
+            progress.failed += result.failed;
+          })
           .catch((err: unknown) => {
             if (isCancellation(err)) throw err;
             const cause = err instanceof ActivityFailure ? err.cause : undefined;
@@ -53,21 +75,28 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
               // Retries exhausted (database down for long, repeated crashes): those pages stay
               // unfinished and count as failed; the other batches go on.
               batchError ??= (cause ?? (err as Error)).message;
+              progress.failed += pages.length;
               log.warn('batch gave up', { taskId: input.taskId, pages, error: batchError });
             }
           })
-          .finally(() => { inFlight--; }),
+          .finally(() => {
+            progress.inFlightBatches--;
+            progress.finishedBatches++;
+          }),
       );
     }
     await Promise.all(running);
     const error = fatal ?? (batchError ? { code: 'batch_failed', message: batchError } : undefined);
-    return { status: await finishTask({ taskId: input.taskId, error }) };
+    const status = await finishTask({ taskId: input.taskId, error });
+    setStatus(status);
+    return { status };
   } catch (err) {
     if (isCancellation(err)) {
       // Every batch has to acknowledge the cancellation (its model calls aborted) before the task is
       // recorded as cancelled; recording must happen although the workflow itself is cancelled.
       await Promise.allSettled(running);
       await CancellationScope.nonCancellable(() => finishTask({ taskId: input.taskId, cancelled: true }));
+      setStatus('cancelled');
     }
     throw err;
   }

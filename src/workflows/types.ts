@@ -20,6 +20,22 @@ export interface OcrTaskInput {
 
 export interface OcrTaskResult { status: 'completed' | 'partial' | 'failed' | 'cancelled' }
 
+/** The task statuses as the workflow sees them (the same words as the tasks table). */
+export type OcrTaskStatus = 'pending' | 'processing' | OcrTaskResult['status'];
+
+/** What progressQuery answers: the workflow's own view, from the batches that have reported. */
+export interface OcrTaskProgress {
+  status: OcrTaskStatus;
+  total: number;
+  /** Pages stored as completed by batches that have finished (pages of running batches not yet). */
+  done: number;
+  /** Pages recorded as failed by finished batches, plus the pages of batches that gave up. */
+  failed: number;
+  totalBatches: number;
+  finishedBatches: number;
+  inFlightBatches: number;
+}
+
 /** Page numbers 1..total cut into consecutive batches of `size`. */
 export function splitIntoBatches(total: number, size: number): number[][] {
   const batches: number[][] = [];

@@ -48,7 +48,8 @@ export function controlRoutes(deps: ApiDeps): Router<AuthState> {
     await resetForRetry(pool, task.id);
     // A new run under the same workflow id; the page checkpoint skips every completed page.
     try {
-      await restartTaskWorkflow(deps.temporal, deps.config.temporal.taskQueue, taskInput(deps.config, task.id, task.total_pages));
+      const fields = { taskType: task.task_type, fileName: task.file_name, totalPages: task.total_pages };
+      await restartTaskWorkflow(deps.temporal, deps.config.temporal.taskQueue, taskInput(deps.config, task.id, task.total_pages), fields);
     } catch (err) {
       // Another retry won the race: its run is already doing this work.
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw busy();

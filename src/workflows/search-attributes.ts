@@ -1,0 +1,26 @@
+/**
+ * Search attributes that make tasks filterable in the Temporal Web UI (`OcrStatus="partial"`…).
+ * The names are shared with docker-compose.yml, which registers them: keep them exactly.
+ * Deterministic code only: the workflow imports this file.
+ */
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { OcrTaskStatus } from './types.js';
+
+export const OCR_STATUS = defineSearchAttributeKey('OcrStatus', SearchAttributeType.KEYWORD);
+export const OCR_TASK_TYPE = defineSearchAttributeKey('OcrTaskType', SearchAttributeType.KEYWORD);
+export const OCR_FILE_NAME = defineSearchAttributeKey('OcrFileName', SearchAttributeType.TEXT);
+export const OCR_PAGE_COUNT = defineSearchAttributeKey('OcrPageCount', SearchAttributeType.INT);
+
+export const OCR_SEARCH_ATTRIBUTES = [OCR_STATUS, OCR_TASK_TYPE, OCR_FILE_NAME, OCR_PAGE_COUNT] as const;
+
+export interface TaskSearchFields { taskType: string; fileName: string; totalPages: number }
+
+/** What a new run starts with: `pending` until its first activity marks the task processing. */
+export function initialSearchAttributes(task: TaskSearchFields): SearchAttributePair[] {
+  return [
+    { key: OCR_STATUS, value: 'pending' satisfies OcrTaskStatus },
+    { key: OCR_TASK_TYPE, value: task.taskType },
+    { key: OCR_FILE_NAME, value: task.fileName },
+    { key: OCR_PAGE_COUNT, value: task.totalPages },
+  ];
+}
