@@ -25,8 +25,9 @@ export function taskCardView(task: TaskState): CardView {
     status: task.cancelling && running ? 'cancelling' : task.status,
     percent: task.status === 'deleted' ? null : task.progress,
     progress: task.status === 'deleted' ? '' : progressLine(task),
-    // A partial task's page errors are shown with the pages in the result view.
-    error: task.actionError ?? (task.status === 'failed' || task.status === 'cancelled' ? task.error : null),
+    // A partial task's page errors are shown with the pages in the result view; a cancelled task's
+    // "error" is only the reason it stopped, which its status already says.
+    error: task.actionError ?? (task.status === 'failed' ? task.error : null),
     can: {
       view: done,
       cancel: running && !task.cancelling,

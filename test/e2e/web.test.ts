@@ -11,7 +11,7 @@ import { ensureWebBuilt, launchBrowser, openPage, screenshot } from '../helpers/
 import { taggedImage } from '../helpers/images.js';
 import { stubMarkdown } from '../helpers/model-stub.js';
 import { makePdf, pageTags } from '../helpers/pdfs.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 let browser: Browser;
@@ -56,7 +56,7 @@ test('upload an image and a 5-page PDF together: live progress to 100 %, rendere
   await body.locator('.katex-display').first().waitFor();
   assert.ok(await body.locator('.katex').count() >= 10, 'inline and display math of five pages');
   assert.equal(await body.locator('h1').first().innerText(), 'Page 100');
-  await screenshot(page, 'result-rendered');
+  await screenshot(page, 'result-rendered', { fullPage: false });
 
   // Page by page, and the raw Markdown.
   await page.locator('dialog.result .page-select').selectOption('3');
@@ -79,6 +79,90 @@ test('upload an image and a 5-page PDF together: live progress to 100 %, rendere
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('dialog.result[open]').count(), 0);
   assert.deepEqual(dialogs, []);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('cancel a running PDF; retry the failed page of a partial one; delete a task', async () => {
+  const hanging = pageTags(3, 200);
+  for (const tag of hanging) stack.stub.script([{ kind: 'hang' }], tag);
+  const partial = pageTags(3, 210);
+  // Page 2 is refused the first time only (400 is permanent: the page fails at once).
+  stack.stub.script([{ kind: 'status', status: 400, message: 'stub refused page 211' }], 211);
+  const { page, dialogs, errors } = await openPage(browser, stack.api);
+  await page.setInputFiles('input.file-input', [
+    { name: 'long.pdf', mimeType: 'application/pdf', buffer: makePdf(hanging) },
+    { name: 'flaky.pdf', mimeType: 'application/pdf', buffer: makePdf(partial) },
+  ]);
+
+  await page.locator(`${card('long.pdf')}[data-status="processing"]`).waitFor({ timeout: 20_000 });
+  await page.locator(`${card('long.pdf')} .act-cancel`).click();
+  await page.locator(`${card('long.pdf')}[data-status="cancelled"]`).waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator(`${card('long.pdf')} .act-cancel`).isHidden(), true);
+
+  const flaky = page.locator(`${card('flaky.pdf')}[data-status="partial"]`);
+  await flaky.waitFor({ timeout: 30_000 });
+  assert.match(await flaky.locator('.card-progress').innerText(), /^3\/3 pages · 1 failed/);
+  await screenshot(page, 'cancelled-and-partial');
+  // The failed page is marked in the result, with its error.
+  await flaky.locator('.act-view').click();
+  await page.locator('dialog.result .result-notice').filter({ hasText: 'Pages that could not be recognised: 2' }).waitFor();
+  await page.locator('dialog.result .page-select').selectOption('2');
+  assert.match(await page.locator('dialog.result .page-error').innerText(), /^Page 2 could not be recognised: .*stub refused page 211/);
+  await screenshot(page, 'result-failed-page', { fullPage: false });
+  await page.locator('dialog.result .act-close').click();
+
+  await flaky.locator('.act-retry').click();
+  const done = page.locator(`${card('flaky.pdf')}[data-status="completed"]`);
+  await done.waitFor({ timeout: 30_000 });
+  assert.match(await done.locator('.card-progress').innerText(), /^3\/3 pages(?! · 1 failed)/);
+  assert.equal(stack.stub.callsFor(210).length, 1, 'pages done before are not sent again');
+
+  // Delete asks once more before it deletes.
+  const taskId = await page.locator(card('long.pdf')).getAttribute('data-task-id');
+  await page.locator(`${card('long.pdf')} .act-delete`).click();
+  assert.equal(await page.locator(`${card('long.pdf')} .act-delete`).innerText(), 'Really delete?');
+  await page.locator(`${card('long.pdf')} .act-delete`).click();
+  await page.locator(card('long.pdf')).waitFor({ state: 'detached' });
+  assert.equal((await getJson(`${stack.api}/api/tasks/${taskId}`)).status, 404);
+  assert.deepEqual(dialogs, []);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('the history comes from the server: kept across reloads, paginated, filtered by status', async () => {
+  // A stack of its own would be cleaner; this one has the tasks of the tests before, so count them.
+  const ids: string[] = [];
+  for (let i = 0; i < 11; i++) {
+    const { body } = await postFile(`${stack.api}/api/async/image`, await taggedImage(300 + i), `history-${i}.png`);
+    ids.push(String(body.task_id));
+  }
+  stack.stub.script([{ kind: 'status', status: 400 }], 400);
+  const { body } = await postFile(`${stack.api}/api/async/image`, await taggedImage(400), 'broken.png');
+  for (const id of [...ids, String(body.task_id)]) await waitForTask(stack, id);
+  const { body: all } = await getJson<{ pagination: { total: number } }>(`${stack.api}/api/tasks?limit=1`);
+  const total = all.pagination.total;
+
+  const { page, errors } = await openPage(browser, stack.api);
+  const history = page.locator('section.history');
+  await history.locator('.card').first().waitFor();
+  assert.equal(await history.locator('.card').count(), 10);
+  assert.equal(await history.locator('.card .card-name').first().innerText(), 'broken.png', 'newest first');
+  assert.equal(await history.locator('.page-info').innerText(), `Page 1 of ${Math.ceil(total / 10)} · ${total} tasks`);
+  await history.locator('.act-next-page').click();
+  await history.locator('.page-info').filter({ hasText: `Page 2 of` }).waitFor();
+  assert.ok(!(await history.locator('.card-name').allInnerTexts()).includes('broken.png'));
+
+  await history.locator('.status-filter').selectOption('failed');
+  await history.locator(card('broken.png')).waitFor();
+  const statuses = await history.locator('.card').evaluateAll((cards) => cards.map((c) => (c as unknown as { dataset: { status: string } }).dataset.status));
+  assert.ok(statuses.length > 0 && statuses.every((s) => s === 'failed'), statuses.join());
+  assert.match(await history.locator(`${card('broken.png')} .card-error`).innerText(), /400/);
+  await screenshot(page, 'history-failed');
+
+  await page.reload();
+  await page.locator('section.history .card').first().waitFor();
+  assert.equal(await page.locator('section.history .card').count(), 10);
   assert.deepEqual(errors, []);
   await page.context().close();
 });
