@@ -64,6 +64,8 @@ const schema = z.object({
   MAX_PDF_PAGES: int(1, 10000).default(500),
   API_TIMEOUT: int(1, 3600).default(300),
   WS_PING_INTERVAL: int(1, 3600).default(30),
+  METRICS_PUBLIC: z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' }).default('false'),
+  METRICS_PORT: int(0, 65535).default(9464),
   TITLE: z.string().default('智能图文识别服务'),
   FAVICON_URL: z.string().default('/static/favicon.ico'),
   BACK_URL: z.string().trim().refine((v) => v === '' || URL.canParse(v), 'expected an origin URL or empty').default(''),
@@ -86,6 +88,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Unset means: start a Temporal dev server (`ocr dev` only). */
   temporal: { address: string | undefined; namespace: string; taskQueue: string };
+  /** Prometheus: whether /metrics needs the password, and the worker's own metrics port. */
+  metrics: { public: boolean; workerPort: number };
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -138,6 +142,7 @@ function toConfig(e: Env): Config {
     pdf: { dpi: e.PDF_DPI, batchSize: e.BATCH_SIZE },
     databaseUrl: e.DATABASE_URL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    metrics: { public: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1', workerPort: e.METRICS_PORT },
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
   };

@@ -13,6 +13,7 @@ import type { VisionClient } from '../vision/client.js';
 import { VisionError } from '../vision/errors.js';
 import { recognizeWithRetries } from '../vision/retry.js';
 import type { PdfPool } from '../pdf/pool.js';
+import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
 import { loadPageImage } from './page-image.js';
 import { summarizeOutcome } from './outcome.js';
@@ -33,6 +34,7 @@ export interface ActivityDeps {
   maxAttempts: number;
   /** Base of the page retry backoff; tests shorten it. */
   retryBaseDelayMs?: number;
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -53,6 +55,7 @@ export function createActivities(deps: ActivityDeps) {
       taskId, pageNumber, status: 'failed', content: null, errorClass: err.kind, errorMessage: err.message,
       attempts: err.attempts, processingMs: Date.now() - started, promptTokens: null, completionTokens: null,
     });
+    deps.metrics.pages.inc({ status: 'failed' });
     log.warn({ taskId, pageNumber, kind: err.kind, attempts: err.attempts }, 'page failed');
     if (err.scope === 'task') {
       throw ApplicationFailure.create({ type: TASK_FATAL_ERROR, message: err.message, nonRetryable: true, details: [err.kind] });
@@ -79,14 +82,17 @@ export function createActivities(deps: ActivityDeps) {
           maxAttempts: deps.maxAttempts,
           signal,
           baseDelayMs: deps.retryBaseDelayMs,
-          onRetry: (err, attempt, delayMs) =>
-            log.warn({ taskId, pageNumber, attempt, kind: err.kind, delayMs }, 'model call failed, retrying'),
+          onRetry: (err, attempt, delayMs) => {
+            deps.metrics.retries.inc({ error_class: err.kind });
+            log.warn({ taskId, pageNumber, attempt, kind: err.kind, delayMs }, 'model call failed, retrying');
+          },
         });
         await savePage(pool, {
           taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
           attempts: reply.attempts, processingMs: Date.now() - started,
           promptTokens: reply.promptTokens, completionTokens: reply.completionTokens,
         });
+        deps.metrics.pages.inc({ status: 'completed' });
         return 'completed';
       } catch (err) {
         if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started);

@@ -9,12 +9,17 @@ import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/tasks.js';
 import { exportRoutes } from './routes/export.js';
 import { controlRoutes } from './routes/control.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { systemRoutes } from './routes/system.js';
+import { measureRequests } from '../metrics/http.js';
 import { uploadCors, webAppRoutes, webPublicRoutes } from './routes/web.js';
 
 export function createApp(deps: ApiDeps): Koa<AuthState> {
   const app = new Koa<AuthState>();
   // Behind a reverse proxy the client address comes from X-Forwarded-For.
   app.proxy = true;
+  // Outside the error middleware, so the status it sets for an error is the one measured.
+  app.use(measureRequests(deps.metrics));
   app.use(errorMiddleware(deps.log));
 
   const health = healthRoutes(deps);
@@ -23,8 +28,11 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
   app.use(webPublicRoutes(deps).routes());
   app.use(docsRoutes(deps).routes());
 
+  const metrics = metricsRoutes(deps);
+  if (deps.config.metrics.public) app.use(metrics.routes());
+
   app.use(requirePassword(deps.config.http.password));
-  for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps), controlRoutes(deps), webAppRoutes(deps)]) {
+  for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps), controlRoutes(deps), systemRoutes(deps), metrics, webAppRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

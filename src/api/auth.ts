@@ -2,7 +2,7 @@
  * The seed's auth scheme: every protected route lives under /{PASSWORD}. Instead of registering the
  * literal password as a route (which leaks it into route tables and docs and compares it in variable
  * time), this middleware compares the first path segment in constant time and strips it.
- * Clients that prefer a header may call the unprefixed /api/... routes with
+ * Clients that prefer a header (and Prometheus) may call the unprefixed /api/... routes and /metrics with
  * `Authorization: Bearer <PASSWORD>`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -44,7 +44,7 @@ export function requirePassword(password: string): Middleware<AuthState> {
       return;
     }
     const bearer = bearerToken(ctx.get('authorization'));
-    if (bearer !== undefined && ctx.path.startsWith('/api/')) {
+    if (bearer !== undefined && (ctx.path.startsWith('/api/') || ctx.path === '/metrics')) {
       if (!safeEqual(bearer, password)) throw httpError(404, 'not_found', 'Not Found');
       ctx.state.prefix = '';
       await next();

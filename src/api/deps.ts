@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { Pool } from '../store/pool.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { HubStats } from './ws/hub.js';
 
 export interface ApiDeps {
   config: Config;
@@ -13,5 +15,9 @@ export interface ApiDeps {
   temporalConnection: Connection;
   /** Inspects uploaded PDFs off the event loop. */
   pdf: PdfPool;
+  metrics: Metrics;
+  /** The Temporal SDK's own metrics, when a worker runs in this process. */
+  sdkMetricsUrl?: string;
+  websocketStats: () => HubStats;
   log: Logger;
 }

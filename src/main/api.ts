@@ -11,12 +11,21 @@ import { startStrandedTasks } from '../temporal/start-task.js';
 import { listenForTaskEvents } from '../store/events.js';
 import { createTaskHub } from '../api/ws/hub.js';
 import { attachWebSocket } from '../api/ws/upgrade.js';
+import { createMetrics, gaugeFromSource, type Metrics } from '../metrics/registry.js';
+import { countTasks } from '../store/stats.js';
 import type { Pool } from '../store/pool.js';
 import type { Lifecycle } from './lifecycle.js';
 
 export interface RunningApi { server: http.Server; port: number }
 
-export async function startApi(config: Config, pool: Pool, log: Logger, lifecycle: Lifecycle): Promise<RunningApi> {
+export interface ApiOptions {
+  /** `ocr dev` shares one registry between its worker and API. */
+  metrics?: Metrics;
+  /** The Temporal SDK's own metrics, exported by this process's runtime when a worker runs here. */
+  sdkMetricsUrl?: string;
+}
+
+export async function startApi(config: Config, pool: Pool, log: Logger, lifecycle: Lifecycle, options: ApiOptions = {}): Promise<RunningApi> {
   if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required for the API');
   const databaseUrl = config.databaseUrl;
   if (!databaseUrl) throw new Error('DATABASE_URL is required for the API');
@@ -29,7 +38,22 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   // One thread is plenty: the API only opens PDFs to count their pages.
   const pdf = createPdfPool(1);
   lifecycle.defer('api pdf thread', () => pdf.close());
-  const app = createApp({ config, pool, temporal, temporalConnection: connection, pdf, log: log.child({ component: 'api' }) });
+  const wsLog = log.child({ component: 'websocket' });
+  const hub = createTaskHub({ db: pool, log: wsLog, pingIntervalMs: config.http.wsPingIntervalMs });
+  const metrics = options.metrics ?? createMetrics();
+  // Read at each scrape: shared state, counted where it lives.
+  gaugeFromSource(metrics, { name: 'ocr_tasks', help: 'Tasks by status (all API and worker processes)', labelName: 'status' }, async () => {
+    const totals: Record<string, number> = {};
+    for (const row of await countTasks(pool)) totals[row.status] = (totals[row.status] ?? 0) + row.count;
+    return totals;
+  });
+  gaugeFromSource(metrics, { name: 'ocr_websocket_connections', help: 'Open WebSocket connections to this API process' }, () => hub.stats().active_connections);
+  gaugeFromSource(metrics, { name: 'ocr_websocket_subscriptions', help: 'Task subscriptions of this API process\'s WebSockets' }, () => hub.stats().total_task_subscriptions);
+
+  const app = createApp({
+    config, pool, temporal, temporalConnection: connection, pdf, metrics, sdkMetricsUrl: options.sdkMetricsUrl,
+    websocketStats: () => hub.stats(), log: log.child({ component: 'api' }),
+  });
   const server = http.createServer(app.callback());
   // Uploads of hundreds of MB over slow links must not hit Node's default 5-minute request timeout.
   server.requestTimeout = 0;
@@ -45,8 +69,6 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
 
   // Live progress: worker events reach this process through Postgres NOTIFY, then its WebSockets.
   // Registered after the HTTP server, so it is released first: open sockets would hold server.close().
-  const wsLog = log.child({ component: 'websocket' });
-  const hub = createTaskHub({ db: pool, log: wsLog, pingIntervalMs: config.http.wsPingIntervalMs });
   attachWebSocket(server, { password: config.http.password, hub, log: wsLog });
   const listener = listenForTaskEvents(databaseUrl, { onEvent: hub.onEvent, onReconnect: hub.resync, log: wsLog });
   lifecycle.defer('task event listener', () => listener.stop());

@@ -24,6 +24,9 @@ import { startApi } from './api.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
 import { startWorker } from './worker.js';
+import { freePort } from './processes.js';
+import { createMetrics } from '../metrics/registry.js';
+import { startMetricsServer } from '../metrics/server.js';
 
 const USAGE = 'usage: ocr <dev|api|worker|migrate>';
 
@@ -58,13 +61,15 @@ async function withLocalServices(config: Config, log: Logger, lifecycle: Lifecyc
   return { ...config, databaseUrl, temporal: { ...config.temporal, address } };
 }
 
-async function run(command: string, config: Config, log: Logger, lifecycle: Lifecycle): Promise<void> {
+async function run(command: string, config: Config, log: Logger, lifecycle: Lifecycle, sdkMetricsUrl?: string): Promise<void> {
   switch (command) {
     case 'dev': {
       const local = await withLocalServices(config, log, lifecycle);
       const pool = await openDatabase(local.databaseUrl!, log, lifecycle);
-      await startWorker(local, pool, log, lifecycle);
-      await startApi(local, pool, log, lifecycle);
+      // One process, one registry: the API's /metrics shows the worker's numbers too.
+      const metrics = createMetrics();
+      await startWorker(local, pool, log, lifecycle, { metrics });
+      await startApi(local, pool, log, lifecycle, { metrics, sdkMetricsUrl });
       break;
     }
     case 'api': {
@@ -76,7 +81,13 @@ async function run(command: string, config: Config, log: Logger, lifecycle: Life
     case 'worker': {
       const pool = await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
       requireSetting(config.temporal.address, 'TEMPORAL_ADDRESS', command);
-      await startWorker(config, pool, log, lifecycle);
+      const metrics = createMetrics();
+      await startWorker(config, pool, log, lifecycle, { metrics });
+      const server = await startMetricsServer({
+        port: config.metrics.workerPort, metrics, sdkMetricsUrl, log,
+        access: { password: config.http.password, public: config.metrics.public },
+      });
+      lifecycle.defer('worker metrics', () => server.close());
       break;
     }
     case 'migrate': {
@@ -100,11 +111,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
-  installTemporalRuntime(log);
+  // Processes that run a worker export the SDK's metrics on a private port, appended to our /metrics.
+  const sdkMetricsUrl = installTemporalRuntime(log, command === 'dev' || command === 'worker' ? await freePort() : undefined);
   const lifecycle = createLifecycle(log);
   stopOnSignals(lifecycle, log);
   try {
-    await run(command, config, log, lifecycle);
+    await run(command, config, log, lifecycle, sdkMetricsUrl);
   } catch (err) {
     if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
     else log.fatal({ err }, `ocr ${command} failed to start`);

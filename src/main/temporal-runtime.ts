@@ -7,10 +7,18 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'warn' | 'error'> = {
   TRACE: 'trace', DEBUG: 'debug', INFO: 'debug', WARN: 'warn', ERROR: 'error',
 };
 
-/** Call once per process, before the first worker or native connection is created. */
-export function installTemporalRuntime(log: Logger): void {
+/**
+ * Call once per process, before the first worker or native connection is created. With
+ * `metricsPort`, the SDK's own metrics (polls, task slots, schedule-to-start latency…) are exported
+ * on 127.0.0.1 only: our /metrics appends them, so each process has one scrape target.
+ * Returns their URL.
+ */
+export function installTemporalRuntime(log: Logger, metricsPort?: number): string | undefined {
   const sdkLog = log.child({ component: 'temporal-sdk' });
+  const bindAddress = metricsPort === undefined ? undefined : `127.0.0.1:${metricsPort}`;
   Runtime.install({
     logger: new DefaultLogger('DEBUG', (entry) => sdkLog[LEVELS[entry.level]]({ ...entry.meta }, entry.message)),
+    ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true } } } } : {}),
   });
+  return bindAddress ? `http://${bindAddress}/metrics` : undefined;
 }

@@ -10,6 +10,8 @@ import type { Config } from '../config.js';
 import type { Pool } from '../store/pool.js';
 import { createPdfPool } from '../pdf/pool.js';
 import { createVisionClient, type VisionClient } from '../vision/client.js';
+import { instrumentPdfPool, instrumentVision } from '../metrics/instrument.js';
+import { createMetrics, type Metrics } from '../metrics/registry.js';
 import type { Lifecycle } from './lifecycle.js';
 
 // Run from dist/ the workflows are .js; run through tsx (tests, `npm run dev`) they are .ts.
@@ -23,6 +25,8 @@ export interface WorkerOptions {
   /** Replaces the OpenAI client (never in production; lets tests inject faults below HTTP). */
   vision?: VisionClient;
   retryBaseDelayMs?: number;
+  /** Where the worker records; `ocr dev` shares one registry between its worker and API. */
+  metrics?: Metrics;
 }
 
 /** The prebuilt bundle when there is one (compiled code), else the sources, bundled at start-up. */
@@ -36,13 +40,15 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   lifecycle.defer('worker connection', () => connection.close());
 
+  const metrics = options.metrics ?? createMetrics();
   const pdf = createPdfPool();
   lifecycle.defer('pdf render threads', () => pdf.close());
   const activities = createActivities({
     pool,
-    pdf,
+    pdf: instrumentPdfPool(pdf, metrics),
     dpi: config.pdf.dpi,
-    vision: options.vision ?? createVisionClient(config.vision),
+    vision: instrumentVision(options.vision ?? createVisionClient(config.vision), metrics, config.vision.model),
+    metrics,
     limiter: createLimiter(config.vision.concurrency),
     cacheDir: path.join(config.dataDir, 'cache', 'files'),
     maxAttempts: config.vision.maxRetries,

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { createApp } from '../../src/api/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createPool } from '../../src/store/pool.js';
+import { createMetrics } from '../../src/metrics/registry.js';
 import { createPdfPool } from '../../src/pdf/pool.js';
 import { taggedImage } from '../helpers/images.js';
 import { testEnv } from '../helpers/env.js';
@@ -44,7 +45,7 @@ test('/health answers 503 naming the database when Postgres is unreachable', asy
   try {
     const app = createApp({
       config: parseConfig({ PASSWORD: 'x' }), pool, temporal: new Client({ connection }), temporalConnection: connection, pdf,
-      log: pino({ level: 'silent' }),
+      metrics: createMetrics(), websocketStats: () => { throw new Error('not used'); }, log: pino({ level: 'silent' }),
     });
     const server = app.listen(0);
     await new Promise((r) => server.once('listening', r));

@@ -15,6 +15,7 @@ import * as r from '../../src/api/openapi/responses.js';
 import { taggedImage } from '../helpers/images.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { fileForm, getJson, startStack, waitForTask, type Stack } from '../helpers/stack.js';
+import { createMetrics } from '../../src/metrics/registry.js';
 
 /** Distinctive, so that finding it anywhere cannot be a coincidence. */
 const PASSWORD = 'pw-0penapi-7f3a9c';
@@ -37,7 +38,7 @@ after(() => stack?.stop());
 
 /** Every method and path the app's routers register, read from a freshly built app (not a hand list). */
 function routerRoutes(): Array<{ method: string; path: string }> {
-  const app = createApp({ config: stack.config, pool: stack.pool, temporal: {} as never, temporalConnection: {} as never, pdf: {} as never, log: pino({ level: 'silent' }) });
+  const app = createApp({ config: stack.config, pool: stack.pool, temporal: {} as never, temporalConnection: {} as never, pdf: {} as never, metrics: createMetrics(), websocketStats: {} as never, log: pino({ level: 'silent' }) });
   const layers = app.middleware.flatMap((m) => (m as { router?: Router }).router?.stack ?? []);
   return layers.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => ({ method: m.toLowerCase(), path: String(layer.path) })));
 }

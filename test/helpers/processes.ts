@@ -15,7 +15,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** The line each command logs once it serves. */
 const READY = { worker: '"worker started"', api: '"API listening"' } as const;
 
-export interface Service { child: ChildProcess; port: number }
+export interface Service {
+  child: ChildProcess;
+  port: number;
+  /** Everything it wrote so far. */
+  output(): string;
+}
 
 /** Resolves once the process logged that it is ready; rejects if it exits first. */
 export async function spawnService(stack: Stack, command: keyof typeof READY, env: Record<string, string> = {}): Promise<Service> {
@@ -35,6 +40,8 @@ export async function spawnService(stack: Stack, command: keyof typeof READY, en
       PORT: String(port),
       DATA_DIR: await mkdtemp(path.join(testEnv.scratchDir, `${command}-`)),
       LOG_LEVEL: 'info',
+      // Workers of parallel tests must not compete for the default metrics port.
+      METRICS_PORT: '0',
       ...env,
     },
   });
@@ -47,5 +54,5 @@ export async function spawnService(stack: Stack, command: keyof typeof READY, en
     });
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
   });
-  return { child, port };
+  return { child, port, output: () => output };
 }

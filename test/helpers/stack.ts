@@ -14,6 +14,7 @@ import { createLifecycle } from '../../src/main/lifecycle.js';
 import { startApi } from '../../src/main/api.js';
 import { startWorker } from '../../src/main/worker.js';
 import { installTemporalRuntime } from '../../src/main/temporal-runtime.js';
+import { createMetrics } from '../../src/metrics/registry.js';
 import type { Pool } from '../../src/store/pool.js';
 import { createVisionClient, type VisionClient } from '../../src/vision/client.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -69,11 +70,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   lifecycle.defer('database', () => db.drop());
   lifecycle.defer('model stub', () => stub.close());
   const pool = await openDatabase(db.url, log, lifecycle);
+  // One registry for the stack's worker and API, as in `ocr dev`.
+  const metrics = createMetrics();
   if (opts.worker !== false) {
     const vision = opts.wrapVision?.(createVisionClient(config.vision));
-    await startWorker(config, pool, log, lifecycle, { workflowBundlePath: testEnv.workflowBundlePath, retryBaseDelayMs: 20, vision });
+    await startWorker(config, pool, log, lifecycle, { workflowBundlePath: testEnv.workflowBundlePath, retryBaseDelayMs: 20, vision, metrics });
   }
-  const { port } = await startApi(config, pool, log, lifecycle);
+  const { port } = await startApi(config, pool, log, lifecycle, { metrics });
   const origin = `http://127.0.0.1:${port}`;
   return { origin, api: `${origin}/${config.http.password}`, stub, pool, config, db, stop: () => lifecycle.shutdown() };
 }

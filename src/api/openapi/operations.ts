@@ -133,6 +133,23 @@ export function listOperations(config: Config): Operation[] {
       params: taskParams, ok: { status: 202, description: 'A new run started', schema: r.Retried }, errors: { 404: ['task_not_found'], 409: ['task_not_retryable'], 503: ['previous_run_active'] },
     },
     {
+      method: 'get', path: '/api/system/stats', operationId: 'systemStats', tag: 'System', summary: 'Tasks by type and status, Temporal workers, the machine and WebSockets',
+      ok: { description: 'The seed\'s shape, with real figures', schema: r.SystemStats },
+    },
+    {
+      method: 'get', path: '/api/system/health', operationId: 'systemHealth', tag: 'System', summary: 'Issues: CPU, memory or disk over 90 %, a page error rate over 10 %, an unreachable dependency',
+      ok: { description: '`warning` with up to two issues, `critical` beyond or when Postgres or Temporal is down', schema: r.SystemHealth },
+    },
+    {
+      method: 'get', path: '/api/system/metrics', operationId: 'systemMetrics', tag: 'System', summary: 'Page latency and error figures of the last hour, and this process\'s request and model-call latencies',
+      ok: { description: 'The seed\'s shape, with real figures', schema: r.SystemMetrics },
+    },
+    {
+      method: 'get', path: '/metrics', operationId: 'prometheusMetrics', tag: 'System', summary: 'Prometheus metrics of this process',
+      description: 'Behind the password (`/{password}/metrics`, or `/metrics` with `Authorization: Bearer`) unless METRICS_PUBLIC is set. A worker process serves the same on its METRICS_PORT.',
+      ok: { description: 'Prometheus text exposition', content: { 'text/plain': r.Text } },
+    },
+    {
       method: 'delete', path: '/api/tasks/:id', operationId: 'deleteTask', tag: CONTROL, summary: 'Delete a task (a running one is cancelled first)',
       params: taskParams, ok: { description: 'Deleted', schema: r.Deleted }, errors: TASK_ERRORS,
     },

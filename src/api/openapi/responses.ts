@@ -167,6 +167,66 @@ const checks = z.record(z.string(), z.string()).meta({ description: 'Per depende
 export const Healthy = z.object({ status: z.literal('healthy'), timestamp: dateTime, checks });
 export const Unhealthy = z.object({ status: z.literal('unhealthy'), timestamp: dateTime, reason: z.string(), checks });
 
+const percentValue = z.number().meta({ description: 'Percent, one decimal' });
+const SystemResources = z.object({
+  cpu_percent: percentValue.meta({ description: 'One-minute load average over the cores, in percent' }),
+  cpu_count: int,
+  load_average: z.array(z.number()),
+  memory: z.object({ total_bytes: int, used_bytes: int, percent: percentValue, process_rss_bytes: int }),
+  disk: z.object({ path: z.string(), total_bytes: int, free_bytes: int, percent: percentValue }).nullable().meta({ description: 'The data directory\'s file system; null when it does not exist here' }),
+  uptime_seconds: int,
+}).meta({ id: 'SystemResources' });
+const Queue = z.object({
+  pending_count: int, processing_count: int, completed_count: int, failed_count: int, cancelled_count: int, queue_size: int,
+  total_added: int, total_processed: int, total_failed: int, uptime_seconds: int,
+  processing_rate: z.number().meta({ description: 'Tasks finished per minute over the last five minutes' }),
+}).meta({ id: 'Queue' });
+const Workers = z.object({
+  total_workers: int.meta({ description: 'Temporal workers polling the task queue' }),
+  min_workers: int, max_workers: z.null(), running: z.boolean(),
+  workers: z.record(z.string(), z.object({ last_access_time: dateTime.nullable(), rate_per_second: z.number() })),
+  summary: z.object({ known: z.boolean().meta({ description: 'false when Temporal could not be asked' }), model_calls_per_worker: int }),
+}).meta({ id: 'Workers' });
+const WebSocketStats = z.object({
+  active_connections: int, total_task_subscriptions: int, unique_subscribed_tasks: int,
+  heartbeat_interval: z.number(), connection_timeout: z.number(), running: z.boolean(), timestamp: dateTime,
+}).meta({ id: 'WebSocketStats' });
+const RecentPages = z.object({
+  completed: int, failed: int, pages_per_minute: z.number(), p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable(),
+  retried: int, failed_by_class: z.record(z.string(), int),
+});
+const quantiles = z.object({ count: z.number(), p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() })
+  .meta({ description: 'Seconds, as histogram bucket bounds, since this process started' });
+
+export const SystemStats = success(z.object({
+  task_system: z.object({
+    queues: z.object({ image: Queue, pdf: Queue }),
+    workers: z.object({ image: Workers, pdf: Workers }),
+    system_health: SystemResources,
+    system: z.object({ initialized: z.boolean(), timestamp: dateTime }),
+  }),
+  websocket: WebSocketStats,
+}));
+export const SystemHealth = success(z.object({
+  overall_status: z.enum(['healthy', 'warning', 'critical']),
+  timestamp: dateTime,
+  issues: z.array(z.string()),
+  checks,
+  system_health: SystemResources,
+  pages_last_hour: RecentPages,
+}));
+export const SystemMetrics = success(z.object({
+  timestamp: dateTime,
+  window_minutes: int,
+  system_resources: SystemResources,
+  timeout_stats: z.object({ api_timeout_seconds: z.number(), pages_failed_by_timeout: int }),
+  error_stats: z.object({ pages_completed: int, pages_failed: int, error_rate: z.number(), failed_by_class: z.record(z.string(), int) }),
+  recovery_stats: z.object({ pages_recovered_by_retry: int, max_attempts_per_page: int }),
+  page_latency_seconds: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable(), pages_per_minute: z.number() }),
+  model_latency_seconds: quantiles,
+  api_performance: z.object({ request_duration_seconds: quantiles }),
+}));
+
 export const Text = z.string();
 export const Binary = z.string().meta({ override: { type: 'string', format: 'binary' } });
 export const OpenApiJson = z.record(z.string(), z.unknown());

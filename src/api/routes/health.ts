@@ -19,15 +19,20 @@ async function probe(name: string, check: () => Promise<unknown>): Promise<[stri
   }
 }
 
+/** 'ok', or why not, for Postgres and Temporal. */
+export async function dependencyChecks(deps: ApiDeps): Promise<Record<string, string>> {
+  const connection = deps.temporalConnection;
+  return Object.fromEntries(await Promise.all([
+    probe('database', () => deps.pool.query('select 1')),
+    probe('temporal', () => connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => connection.healthService.check({}))),
+  ]));
+}
+
 export function healthRoutes(deps: ApiDeps): Router {
   const router = new Router();
-  const connection = deps.temporalConnection;
 
   const handler: RouterMiddleware = async (ctx) => {
-    const checks = Object.fromEntries(await Promise.all([
-      probe('database', () => deps.pool.query('select 1')),
-      probe('temporal', () => connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => connection.healthService.check({}))),
-    ]));
+    const checks = await dependencyChecks(deps);
     const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
     ctx.status = failing.length === 0 ? 200 : 503;
     ctx.body = failing.length === 0
