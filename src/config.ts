@@ -47,6 +47,27 @@ const postgresUrl = z
 // would make the prefix ambiguous.
 const password = z.string().regex(/^[A-Za-z0-9._~-]*$/, 'expected letters, digits or . _ ~ - only (it is a URL path segment)');
 
+/** MODEL_PRICES: {"<model>": {"input": <price>, "output": <price>}}, per 1M prompt / completion tokens. */
+const PRICES_EXAMPLE = 'expected JSON such as {"gpt-4o":{"input":2.5,"output":10}} (price per 1M input and output tokens)';
+const modelPrices = z.string().trim().transform((value, ctx) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not JSON; ${PRICES_EXAMPLE}` });
+    return z.NEVER;
+  }
+  const price = z.number().finite().nonnegative();
+  const parsed = z.record(z.string().min(1), z.strictObject({ input: price, output: price })).safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+    ctx.addIssue({ code: 'custom', message: `${where}${issue.message}; ${PRICES_EXAMPLE}` });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
 const emptyToUndefined = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
 
 const schema = z.object({
@@ -75,6 +96,8 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('ocr'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  MODEL_PRICES: modelPrices.optional(),
+  PRICE_CURRENCY: z.string().trim().regex(/^[A-Z]{3}$/, 'expected a three-letter currency code such as USD').default('USD'),
 });
 
 type Env = z.output<typeof schema>;
@@ -92,6 +115,8 @@ export interface Config {
   metrics: { public: boolean; workerPort: number };
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Prices per 1M tokens by model name (MODEL_PRICES); a task whose model has none has no cost. */
+  pricing: { prices: Record<string, { input: number; output: number }>; currency: string };
 }
 
 export class ConfigError extends Error {
@@ -145,6 +170,7 @@ function toConfig(e: Env): Config {
     metrics: { public: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1', workerPort: e.METRICS_PORT },
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    pricing: { prices: e.MODEL_PRICES ?? {}, currency: e.PRICE_CURRENCY },
   };
 }
 

@@ -32,6 +32,8 @@ export interface ActivityDeps {
   cacheDir: string;
   /** Attempts per page (MAX_RETRIES). */
   maxAttempts: number;
+  /** The model the vision client calls (MODEL), recorded on each task it starts: prices are per model. */
+  model: string;
   /** Base of the page retry backoff; tests shorten it. */
   retryBaseDelayMs?: number;
   metrics: Metrics;
@@ -102,9 +104,9 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Marks the task as processing (idempotent). */
+    /** Marks the task as processing with this worker's model (idempotent). */
     async startTask(taskId: string): Promise<void> {
-      await markTaskStarted(pool, taskId);
+      await markTaskStarted(pool, taskId, deps.model);
     },
 
     /** Recognises the pages of one batch that have no completed result yet, saving each at once. */

@@ -1,6 +1,7 @@
 /** Task and page rows in the JSON shapes the seed's clients read (reference/seed-contract.md §3.2). */
 import { FINAL_STATUSES, type TaskRow } from '../store/tasks.js';
 import type { PageRow } from '../store/pages.js';
+import { usageView, type Pricing } from '../pricing.js';
 
 const MB = 1024 * 1024;
 
@@ -26,16 +27,22 @@ export function pageSummary(page: PageRow) {
     attempts: page.attempts,
     error_class: page.error_class,
     error_message: page.error_message,
+    // As the model reported them; null when it did not (a failed page, a server without `usage`).
+    prompt_tokens: page.prompt_tokens,
+    completion_tokens: page.completion_tokens,
   };
 }
 
-/** GET /api/tasks/{id}: the task row plus page summaries (content lives at /result, not here). */
-export function taskDetails(task: TaskRow, pages: PageRow[]) {
-  return { ...taskSummary(task), page_results: pages.map(pageSummary) };
+/**
+ * GET /api/tasks/{id}: the task row plus page summaries (content lives at /result, not here).
+ * `pricing` (MODEL_PRICES) turns tokens into a cost; without it `usage.cost` is null.
+ */
+export function taskDetails(task: TaskRow, pages: PageRow[], pricing?: Pricing) {
+  return { ...taskSummary(task, pricing), page_results: pages.map(pageSummary) };
 }
 
 /** A task as lists show it: the row without its pages. */
-export function taskSummary(task: TaskRow) {
+export function taskSummary(task: TaskRow, pricing?: Pricing) {
   return {
     id: task.id,
     task_type: task.task_type,
@@ -57,11 +64,12 @@ export function taskSummary(task: TaskRow) {
     error_message: task.error_message,
     metadata: task.metadata,
     result_summary: task.result_summary,
+    usage: usageView(task, pricing),
   };
 }
 
 /** GET /api/tasks/{id}/result: content only once the task has an outcome with content. */
-export function taskResult(task: TaskRow, content: string, pages: PageRow[]) {
+export function taskResult(task: TaskRow, content: string, pages: PageRow[], pricing?: Pricing) {
   const hasContent = task.status === 'completed' || task.status === 'partial';
   return {
     task_id: task.id,
@@ -75,5 +83,6 @@ export function taskResult(task: TaskRow, content: string, pages: PageRow[]) {
     page_results: task.task_type === 'pdf_ocr' && hasContent
       ? pages.map((p) => ({ ...pageSummary(p), content: p.content }))
       : [],
+    usage: usageView(task, pricing),
   };
 }

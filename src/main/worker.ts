@@ -52,6 +52,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     limiter: createLimiter(config.vision.concurrency),
     cacheDir: path.join(config.dataDir, 'cache', 'files'),
     maxAttempts: config.vision.maxRetries,
+    model: config.vision.model,
     retryBaseDelayMs: options.retryBaseDelayMs,
     log: log.child({ component: 'activities' }),
   });

@@ -34,8 +34,9 @@ export interface PageRow {
 }
 
 /**
- * Saves a finished page and refreshes the task's counters in one transaction. Idempotent: saving the
- * same page again is harmless, and a completed page is never overwritten by a later failure.
+ * Saves a finished page and refreshes the task's counters (pages, tokens) in one transaction.
+ * Idempotent: saving the same page again is harmless, and a completed page is never overwritten by a
+ * later failure.
  */
 export async function savePage(pool: Pool, page: PageResult): Promise<void> {
   await withTransaction(pool, async (client) => {
@@ -58,9 +59,12 @@ export async function savePage(pool: Pool, page: PageResult): Promise<void> {
     // Saving a page that is already completed changes nothing: nothing to count or announce.
     if (saved.rowCount === 0) return;
     const { rows } = await client.query<{ processed: number; failed: number; total: number }>(
-      `update tasks t set processed_pages = c.completed, failed_pages = c.failed, updated_at = now()
+      `update tasks t set processed_pages = c.completed, failed_pages = c.failed,
+              prompt_tokens = c.prompt_tokens, completion_tokens = c.completion_tokens, updated_at = now()
        from (select count(*) filter (where status = 'completed') as completed,
-                    count(*) filter (where status = 'failed') as failed
+                    count(*) filter (where status = 'failed') as failed,
+                    coalesce(sum(prompt_tokens), 0) as prompt_tokens,
+                    coalesce(sum(completion_tokens), 0) as completion_tokens
              from pages where task_id = $1) c
        where t.id = $1
        returning t.processed_pages as processed, t.failed_pages as failed, t.total_pages as total`,

@@ -21,6 +21,11 @@ export interface TaskRow {
   error_message: string | null;
   result_summary: Record<string, unknown> | null;
   metadata: Record<string, unknown>;
+  /** Sums over the task's pages, kept by savePage's recount. */
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** MODEL when the task (or its latest retry) started; null before that. */
+  model: string | null;
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
@@ -72,17 +77,19 @@ export async function getTasks(db: Queryable, ids: string[]): Promise<Map<string
 }
 
 /**
- * pending → processing; a replayed or retried call leaves a running or finished task alone. The
- * task_started event goes out in the same statement, and only when the status really changed.
+ * pending → processing, recording the model the pages go to; a replayed or retried call leaves a
+ * running or finished task alone. The task_started event goes out in the same statement, and only
+ * when the status really changed.
  */
-export async function markTaskStarted(db: Queryable, id: string): Promise<void> {
+export async function markTaskStarted(db: Queryable, id: string, model?: string): Promise<void> {
   await db.query(
     `with started as (
-       update tasks set status = 'processing', started_at = coalesce(started_at, now()), updated_at = now()
+       update tasks set status = 'processing', started_at = coalesce(started_at, now()),
+              model = coalesce($3, model), updated_at = now()
        where id = $1 and status = 'pending'
        returning id)
      select pg_notify($2, json_build_object('type', 'task_started', 'task_id', id)::text) from started`,
-    [id, EVENTS_CHANNEL],
+    [id, EVENTS_CHANNEL, model ?? null],
   );
 }
 

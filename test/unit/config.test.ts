@@ -73,3 +73,30 @@ test('.env is read, and the real environment wins over it', async () => {
   assert.equal(c.vision.concurrency, 9);
   assert.equal(loadConfig({}, path.join(dir, 'missing.env')).vision.model, 'gpt-4o');
 });
+
+test('MODEL_PRICES is a price table per model; without it no task has a cost', () => {
+  assert.deepEqual(parseConfig({}).pricing, { prices: {}, currency: 'USD' });
+  const c = parseConfig({ MODEL_PRICES: ' {"gpt-4o": {"input": 2.5, "output": 10}, "qwen-vl": {"input": 0, "output": 0.5}} ', PRICE_CURRENCY: 'CNY' });
+  assert.deepEqual(c.pricing, { prices: { 'gpt-4o': { input: 2.5, output: 10 }, 'qwen-vl': { input: 0, output: 0.5 } }, currency: 'CNY' });
+});
+
+test('a bad MODEL_PRICES or PRICE_CURRENCY is named, with an example of the right form', () => {
+  for (const [value, reason] of [
+    ['gpt-4o=2.5', /not JSON/],
+    ['[1, 2]', /expected record/],
+    ['{"gpt-4o": {"input": 2.5}}', /gpt-4o\.output: /],
+    ['{"gpt-4o": {"input": -1, "output": 10}}', /gpt-4o\.input: /],
+    ['{"gpt-4o": {"input": "2.5", "output": 10}}', /expected number/],
+    ['{"gpt-4o": {"input": 2.5, "output": 10, "cached": 1}}', /cached/],
+  ] as const) {
+    assert.throws(() => parseConfig({ MODEL_PRICES: value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 1);
+      assert.ok(err.problems[0]!.startsWith(`MODEL_PRICES=${JSON.stringify(value)}: `), err.problems[0]);
+      assert.match(err.problems[0]!, reason);
+      assert.match(err.problems[0]!, /\{"gpt-4o":\{"input":2\.5,"output":10\}\} \(price per 1M input and output tokens\)/);
+      return true;
+    }, value);
+  }
+  assert.throws(() => parseConfig({ PRICE_CURRENCY: 'dollars' }), /PRICE_CURRENCY="dollars": expected a three-letter currency code such as USD/);
+});

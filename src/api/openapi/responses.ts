@@ -15,6 +15,15 @@ export const ErrorBody = z.object({
   code: z.string().meta({ description: 'Stable machine-readable error code' }),
 }).meta({ id: 'Error' });
 
+export const Usage = z.object({
+  model: z.string().nullable().meta({ description: 'MODEL when the task (or its latest retry) started; null before' }),
+  prompt_tokens: int.meta({ description: "Sum over the task's pages, as the model reported them" }),
+  completion_tokens: int,
+  total_tokens: int,
+  cost: z.number().nullable().meta({ description: 'From MODEL_PRICES (per 1M tokens); null when the model has no price' }),
+  currency: z.string().nullable().meta({ description: 'PRICE_CURRENCY; null when cost is null', example: 'USD' }),
+}).meta({ id: 'Usage', description: 'Tokens the model reported for this task, and their cost' });
+
 const TaskStatus = z.enum(TASK_STATUSES).meta({ id: 'TaskStatus', description: '`partial`: some pages failed (listed per page)' });
 
 export const Task = z.object({
@@ -38,6 +47,7 @@ export const Task = z.object({
   error_message: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   result_summary: z.record(z.string(), z.unknown()).nullable(),
+  usage: Usage,
 }).meta({ id: 'Task' });
 
 export const Page = z.object({
@@ -48,6 +58,8 @@ export const Page = z.object({
   attempts: int,
   error_class: z.string().nullable(),
   error_message: z.string().nullable(),
+  prompt_tokens: int.nullable().meta({ description: 'As the model reported them; null for a failed page or a model that reports no usage' }),
+  completion_tokens: int.nullable(),
 }).meta({ id: 'Page' });
 
 export const PageWithContent = Page.extend({ content: z.string().nullable().meta({ description: 'Markdown; null for a failed page' }) }).meta({ id: 'PageWithContent' });
@@ -62,6 +74,7 @@ export const TaskResult = z.object({
   file_size_mb: sizeMb,
   content: z.string().meta({ description: 'The Markdown of every page in order; "" until the task is completed or partial' }),
   page_results: z.array(PageWithContent).meta({ description: 'Each page of a finished PDF; [] for images' }),
+  usage: Usage,
 }).meta({ id: 'TaskResult' });
 
 export const PageStatistics = z.object({

@@ -14,12 +14,13 @@ import { getPage, joinedContent, listPages } from '../../store/pages.js';
 export function taskRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
   const { pool } = deps;
+  const { pricing } = deps.config;
 
   router.get('/api/tasks', async (ctx) => {
     const parsed = listQuery.safeParse(ctx.query);
     if (!parsed.success) throw httpError(400, 'invalid_query', parsed.error.issues.map((i) => i.message).join('; '));
     const { rows, total } = await listTasks(pool, parsed.data);
-    ctx.body = { status: 'success', data: rows.map(taskSummary), pagination: { limit: parsed.data.limit, offset: parsed.data.offset, total } };
+    ctx.body = { status: 'success', data: rows.map((task) => taskSummary(task, pricing)), pagination: { limit: parsed.data.limit, offset: parsed.data.offset, total } };
   });
 
   router.post('/api/tasks/batch/status', jsonBody(), async (ctx) => {
@@ -44,7 +45,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
 
   router.get('/api/tasks/:id', async (ctx) => {
     const task = await findTask(pool, ctx.params.id);
-    ctx.body = { status: 'success', data: taskDetails(task, await listPages(pool, task.id, { withContent: false })) };
+    ctx.body = { status: 'success', data: taskDetails(task, await listPages(pool, task.id, { withContent: false }), pricing) };
   });
 
   router.get('/api/tasks/:id/result', async (ctx) => {
@@ -53,7 +54,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
       joinedContent(pool, task.id),
       task.task_type === 'pdf_ocr' ? listPages(pool, task.id, { withContent: true }) : Promise.resolve([]),
     ]);
-    ctx.body = { status: 'success', data: taskResult(task, content, pages) };
+    ctx.body = { status: 'success', data: taskResult(task, content, pages, pricing) };
   });
 
   router.get('/api/tasks/:id/pages', async (ctx) => {
@@ -88,7 +89,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
     ctx.body = {
       status: 'success',
       data: {
-        task_info: taskSummary(task),
+        task_info: taskSummary(task, pricing),
         // The seed declared latest_progress but always sent null; it is the same live figures here.
         latest_progress: progress,
         batches: batchesView(task, pages, batchSizeOf(task.metadata)),
