@@ -38,6 +38,9 @@ export async function buildWeb({ ifChanged = false } = {}) {
     entryPoints: { app: 'src/web/main.ts', login: 'src/web/login.ts' },
     bundle: true,
     format: 'esm',
+    // The Markdown renderer (markdown-it, KaTeX, DOMPurify) is a chunk of its own, loaded on demand.
+    splitting: true,
+    chunkNames: '[name]-[hash]',
     target: ['chrome100', 'firefox100', 'safari15'],
     minify: true,
     sourcemap: 'linked',

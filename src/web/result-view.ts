@@ -6,10 +6,17 @@
 import type { Api, PageResult, TaskResult } from './api.js';
 import { h, replaceChildren, setText } from './dom.js';
 import { onLangChange, t } from './i18n.js';
-import { renderMarkdownInto } from './markdown.js';
 import type { TaskState } from './tasks.js';
 
 export interface ResultView { open(task: TaskState): void }
+
+type Renderer = typeof import('./markdown.js');
+let renderer: Promise<Renderer> | undefined;
+/** markdown-it, KaTeX and DOMPurify are most of the page's code: loaded when a result is first opened. */
+const loadRenderer = () => (renderer ??= import('./markdown.js').catch((err: unknown) => {
+  renderer = undefined; // a failed download is tried again on the next open
+  throw err;
+}));
 
 /** Copies with the Clipboard API, or the older way on pages that are not a secure context. */
 async function copyText(text: string): Promise<boolean> {
@@ -54,6 +61,7 @@ export function createResultView(api: Api): ResultView {
 
   let task: TaskState | undefined;
   let result: TaskResult | undefined;
+  let markdown: Renderer | undefined;
   let error = '';
   let mode: 'rendered' | 'raw' = 'rendered';
   /** 0 = all pages. */
@@ -69,17 +77,17 @@ export function createResultView(api: Api): ResultView {
       body.classList.add('is-error');
       return replaceChildren(body, error);
     }
-    if (!result) return replaceChildren(body, t('result.loading'));
+    if (!result || !markdown) return replaceChildren(body, t('result.loading'));
     const current = page === 0 ? undefined : pages().find((p) => p.page_number === page);
     if (current?.status === 'failed') {
       body.classList.add('is-error');
       return replaceChildren(body, h('p', { class: 'page-error', text: t('result.pageError', { n: page, error: current.error_message ?? '' }) }));
     }
-    const markdown = currentMarkdown();
-    if (!markdown.trim()) return replaceChildren(body, h('p', { class: 'muted', text: t('result.empty') }));
-    if (mode === 'raw') return replaceChildren(body, h('pre', { class: 'raw-markdown', text: markdown }));
+    const source = currentMarkdown();
+    if (!source.trim()) return replaceChildren(body, h('p', { class: 'muted', text: t('result.empty') }));
+    if (mode === 'raw') return replaceChildren(body, h('pre', { class: 'raw-markdown', text: source }));
     const article = h('div', { class: 'markdown-body' });
-    renderMarkdownInto(article, markdown);
+    markdown.renderMarkdownInto(article, source);
     replaceChildren(body, article);
   }
 
@@ -156,9 +164,10 @@ export function createResultView(api: Api): ResultView {
       setText(copyStatus, '');
       render();
       if (!dialog.open) dialog.showModal();
-      api.getResult(next.id).then((answer) => {
+      Promise.all([api.getResult(next.id), loadRenderer()]).then(([answer, loaded]) => {
         if (task !== next) return;
         result = answer;
+        markdown = loaded;
         render();
       }, (err: unknown) => {
         if (task !== next) return;

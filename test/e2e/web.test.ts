@@ -155,7 +155,7 @@ test('the history comes from the server: kept across reloads, paginated, filtere
 
   await history.locator('.status-filter').selectOption('failed');
   await history.locator(card('broken.png')).waitFor();
-  const statuses = await history.locator('.card').evaluateAll((cards) => cards.map((c) => (c as unknown as { dataset: { status: string } }).dataset.status));
+  const statuses = await Promise.all((await history.locator('.card').all()).map((c) => c.getAttribute('data-status')));
   assert.ok(statuses.length > 0 && statuses.every((s) => s === 'failed'), statuses.join());
   assert.match(await history.locator(`${card('broken.png')} .card-error`).innerText(), /400/);
   await screenshot(page, 'history-failed');
@@ -163,6 +163,44 @@ test('the history comes from the server: kept across reloads, paginated, filtere
   await page.reload();
   await page.locator('section.history .card').first().waitFor();
   assert.equal(await page.locator('section.history .card').count(), 10);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('Chinese or English: follows the browser, switches, and remembers the choice', async () => {
+  const { page, errors } = await openPage(browser, stack.api, { locale: 'zh-CN' });
+  await page.locator('.drop-title').filter({ hasText: '拖放图片或 PDF 到这里' }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+  await page.locator('section.history .card').first().waitFor();
+  assert.equal(await page.locator('section.history .section-title').innerText(), '历史任务');
+  assert.ok((await page.locator('section.history .card-status').allInnerTexts()).includes('已完成'));
+  await screenshot(page, 'zh');
+
+  await page.locator('.lang-select').first().selectOption('en');
+  await page.locator('.drop-title').filter({ hasText: 'Drop images or PDFs here' }).waitFor();
+  assert.ok((await page.locator('section.history .card-status').allInnerTexts()).includes('Completed'));
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  await page.reload();
+  await page.locator('.drop-title').filter({ hasText: 'Drop images or PDFs here' }).waitFor();
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('a phone-sized screen in dark mode: nothing wider than the screen, the result full screen', async () => {
+  const { page, errors } = await openPage(browser, stack.api, {
+    locale: 'zh-CN', colorScheme: 'dark', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  });
+  await page.locator('section.history .card').first().waitFor();
+  const widths = async () => JSON.parse(String(await page.evaluate('JSON.stringify([document.documentElement.scrollWidth, innerWidth])'))) as [number, number];
+  const [scroll, inner] = await widths();
+  assert.ok(scroll <= inner, `page is ${scroll}px wide on a ${inner}px screen`);
+  assert.notEqual(await page.evaluate('getComputedStyle(document.body).backgroundColor'), 'rgb(245, 246, 248)', 'dark colours');
+  await screenshot(page, 'phone-dark');
+  await page.locator('section.history .card[data-status="completed"] .act-view').first().click();
+  await page.locator('dialog.result .markdown-body .katex').first().waitFor();
+  const box = await page.locator('dialog.result').boundingBox();
+  assert.ok(box && box.width >= 389 && box.x <= 1, JSON.stringify(box));
+  await screenshot(page, 'phone-dark-result', { fullPage: false });
   assert.deepEqual(errors, []);
   await page.context().close();
 });
