@@ -47,6 +47,6 @@ export function refusal(kind: FileKind, size: number, pages: number | undefined,
   if (kind === 'unknown') return { key: 'limit.type' };
   if (kind === 'image' && size > config.maxImageMb * 1024 * 1024) return { key: 'limit.imageSize', vars: { n: config.maxImageMb } };
   if (kind === 'pdf' && size > config.maxPdfMb * 1024 * 1024) return { key: 'limit.pdfSize', vars: { n: config.maxPdfMb } };
-  if (kind === 'pdf' && pages !== undefined && pages > config.maxPdfPages) return { key: 'limit.pdfPages', vars: { n: config.maxPdfPages } };
+  if (kind === 'pdf' && pages !== undefined && pages > config.maxPdfPages) return { key: 'limit.pdfPages', vars: { n: config.maxPdfPages, pages } };
   return undefined;
 }

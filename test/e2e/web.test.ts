@@ -18,7 +18,7 @@ let browser: Browser;
 before(async () => {
   await ensureWebBuilt();
   [stack, browser] = await Promise.all([
-    startStack({ env: { BATCH_SIZE: '2', CONCURRENCY: '2', PDF_DPI: '72', TITLE: 'OCR test' } }),
+    startStack({ env: { BATCH_SIZE: '2', CONCURRENCY: '2', PDF_DPI: '72', TITLE: 'OCR test', MAX_IMAGE_SIZE_MB: '1', MAX_PDF_PAGES: '6' } }),
     launchBrowser(),
   ]);
 });
@@ -201,6 +201,39 @@ test('a phone-sized screen in dark mode: nothing wider than the screen, the resu
   const box = await page.locator('dialog.result').boundingBox();
   assert.ok(box && box.width >= 389 && box.x <= 1, JSON.stringify(box));
   await screenshot(page, 'phone-dark-result', { fullPage: false });
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('files over the limits are refused in the browser, before any upload, with the server\'s own words', async () => {
+  // A PNG signature followed by 1.5 MB: too large for MAX_IMAGE_SIZE_MB=1; 7 pages for MAX_PDF_PAGES=6.
+  const bigImage = Buffer.concat([(await taggedImage(700)).subarray(0, 8), Buffer.alloc(1536 * 1024, 1)]);
+  const longPdf = makePdf(pageTags(7, 710));
+  const text = Buffer.from('not an image');
+  const { body: before } = await getJson<{ pagination: { total: number } }>(`${stack.api}/api/tasks?limit=1`);
+  const { page, errors } = await openPage(browser, stack.api, { locale: 'zh-CN' });
+  await page.locator('.live-status[data-state="open"]').waitFor();
+  await page.setInputFiles('input.file-input', [
+    { name: 'big.png', mimeType: 'image/png', buffer: bigImage },
+    { name: 'long.pdf', mimeType: 'application/pdf', buffer: longPdf },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: text },
+  ]);
+  const refused = async (name: string) => {
+    const found = page.locator(`.uploads ${card(name)}[data-status="refused"]`);
+    await found.waitFor();
+    return found.locator('.card-error').innerText();
+  };
+  const server = async (route: string, bytes: Buffer, name: string) => String((await postFile(`${stack.api}/api/async/${route}`, bytes, name)).body.detail);
+  assert.equal(await refused('big.png'), await server('image', bigImage, 'big.png'));
+  assert.equal(await refused('long.pdf'), await server('pdf', longPdf, 'long.pdf'));
+  assert.equal(await refused('long.pdf'), 'PDF页数过多，最大支持6页 (the PDF has 7 pages)');
+  assert.match(await refused('notes.txt'), /^不支持的文件类型/);
+  assert.match(await page.locator(`${card('long.pdf')} .card-meta`).innerText(), /7 页/);
+  await screenshot(page, 'refused-zh');
+  const { body: after } = await getJson<{ pagination: { total: number } }>(`${stack.api}/api/tasks?limit=1`);
+  assert.equal(after.pagination.total, before.pagination.total, 'nothing was uploaded');
+  await page.locator('.uploads .act-clear').click();
+  await page.locator('section.uploads').waitFor({ state: 'hidden' });
   assert.deepEqual(errors, []);
   await page.context().close();
 });
