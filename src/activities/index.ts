@@ -107,6 +107,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Marks the task as processing with this worker's model (idempotent). */
     async startTask(taskId: string): Promise<void> {
       await markTaskStarted(pool, taskId, deps.model);
+      log.info({ taskId, model: deps.model }, 'task started');
     },
 
     /** Recognises the pages of one batch that have no completed result yet, saving each at once. */

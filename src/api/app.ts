@@ -12,6 +12,7 @@ import { controlRoutes } from './routes/control.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { systemRoutes } from './routes/system.js';
 import { measureRequests } from '../metrics/http.js';
+import { logRequests } from './request-log.js';
 import { uploadCors, webAppRoutes, webPublicRoutes } from './routes/web.js';
 
 export function createApp(deps: ApiDeps): Koa<AuthState> {
@@ -20,6 +21,7 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
   app.proxy = true;
   // Outside the error middleware, so the status it sets for an error is the one measured.
   app.use(measureRequests(deps.metrics));
+  app.use(logRequests(deps.log));
   app.use(errorMiddleware(deps.log));
 
   const health = healthRoutes(deps);

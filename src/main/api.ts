@@ -39,7 +39,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   const pdf = createPdfPool(1);
   lifecycle.defer('api pdf thread', () => pdf.close());
   const wsLog = log.child({ component: 'websocket' });
-  const hub = createTaskHub({ db: pool, log: wsLog, pingIntervalMs: config.http.wsPingIntervalMs });
+  const hub = createTaskHub({ db: pool, log: wsLog, pricing: config.pricing, pingIntervalMs: config.http.wsPingIntervalMs });
   const metrics = options.metrics ?? createMetrics();
   // Read at each scrape: shared state, counted where it lives.
   gaugeFromSource(metrics, { name: 'ocr_tasks', help: 'Tasks by status (all API and worker processes)', labelName: 'status' }, async () => {

@@ -10,7 +10,8 @@ import { connectWs, ofType, wsUrl, type WsClient, type WsMessage } from '../help
 let stack: Stack;
 const clients: WsClient[] = [];
 before(async () => {
-  stack = await startStack({ env: { BATCH_SIZE: '2', CONCURRENCY: '2', PDF_DPI: '72' } });
+  // Priced, so views over the WebSocket must show the same cost as over HTTP.
+  stack = await startStack({ env: { BATCH_SIZE: '2', CONCURRENCY: '2', PDF_DPI: '72', MODEL_PRICES: '{"stub-model":{"input":1,"output":2}}' } });
 });
 after(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -104,7 +105,8 @@ test('subscribing to a finished task replays its state; get_task_status answers 
 
   client.send({ type: 'get_task_status', task_id: taskId });
   const status = await client.waitFor(ofType('task_status_response', taskId), 'task_status_response');
-  const { body } = await getJson<{ data: unknown }>(`${stack.api}/api/tasks/${taskId}`);
+  const { body } = await getJson<{ data: { usage: { cost: number | null } } }>(`${stack.api}/api/tasks/${taskId}`);
+  assert.ok(body.data.usage.cost !== null && body.data.usage.cost > 0, 'a priced task has a cost');
   assert.deepEqual(status.task_info, body.data);
 });
 

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/main/processes.js';
 import { testEnv } from './env.js';
@@ -12,8 +13,8 @@ import type { Stack } from './stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The line each command logs once it serves. */
-const READY = { worker: '"worker started"', api: '"API listening"' } as const;
+/** The line a worker logs once it polls (an API is ready when /healthz answers, at any LOG_LEVEL). */
+const WORKER_READY = '"worker started"';
 
 export interface Service {
   child: ChildProcess;
@@ -22,8 +23,16 @@ export interface Service {
   output(): string;
 }
 
-/** Resolves once the process logged that it is ready; rejects if it exits first. */
-export async function spawnService(stack: Stack, command: keyof typeof READY, env: Record<string, string> = {}): Promise<Service> {
+async function healthy(port: number): Promise<boolean> {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once the process is ready; rejects if it exits first. */
+export async function spawnService(stack: Stack, command: 'api' | 'worker', env: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', command], {
     cwd: root,
@@ -47,12 +56,22 @@ export async function spawnService(stack: Stack, command: keyof typeof READY, en
   });
   let output = '';
   child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  let exited = false;
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
-      if (output.includes(READY[command])) resolve();
+      if (command === 'worker' && output.includes(WORKER_READY)) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
+    child.once('exit', (code) => {
+      exited = true;
+      reject(new Error(`${command} exited with ${code}: ${output}`));
+    });
+    if (command === 'api') {
+      void (async () => {
+        while (!exited && !(await healthy(port))) await sleep(100);
+        resolve();
+      })();
+    }
   });
   return { child, port, output: () => output };
 }

@@ -13,10 +13,13 @@ import { listPages, type PageRow } from '../../store/pages.js';
 import type { Queryable } from '../../store/pool.js';
 import { FINAL_STATUSES, getTask, type TaskRow, type TaskStatus } from '../../store/tasks.js';
 import * as msg from './messages.js';
+import type { Pricing } from '../../pricing.js';
 import { parseClientMessage, PROTOCOL_ERRORS, type ProtocolError } from './protocol.js';
 
 export interface TaskHubOptions {
   db: Queryable;
+  /** MODEL_PRICES, so task views here show the same cost as over HTTP. */
+  pricing: Pricing;
   log: Logger;
   /** How often the server pings; a connection that missed a whole interval's pong is dropped. */
   pingIntervalMs?: number;
@@ -111,7 +114,7 @@ export function createTaskHub(opts: TaskHubOptions): TaskHub {
       sub.counts = countsOf(task);
     }
     if (FINAL_STATUSES.includes(task.status) && sub.outcome !== task.status) {
-      reply(client, msg.taskFinished(task, pages));
+      reply(client, msg.taskFinished(task, pages, opts.pricing));
       sub.outcome = task.status;
     }
   };
@@ -200,7 +203,7 @@ export function createTaskHub(opts: TaskHubOptions): TaskHub {
     void (async () => {
       const task = await getTask(db, taskId);
       if (!task) return replyError(client, PROTOCOL_ERRORS.taskNotFound(taskId));
-      reply(client, msg.taskStatusResponse(task, await listPages(db, taskId, { withContent: false })));
+      reply(client, msg.taskStatusResponse(task, await listPages(db, taskId, { withContent: false }), opts.pricing));
     })().catch((err: unknown) => {
       log.error({ err, taskId }, 'websocket get_task_status failed');
       replyError(client, PROTOCOL_ERRORS.internal());

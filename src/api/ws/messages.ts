@@ -6,6 +6,7 @@
 import type { TaskEvent } from '../../store/events.js';
 import type { PageRow } from '../../store/pages.js';
 import type { TaskRow } from '../../store/tasks.js';
+import type { Pricing } from '../../pricing.js';
 import { detailedProgress } from '../progress-view.js';
 import { taskDetails, taskSummary } from '../task-view.js';
 
@@ -27,8 +28,8 @@ export const taskSubscribed = (taskId: string) => message('task_subscribed', { t
 export const taskUnsubscribed = (taskId: string) => message('task_unsubscribed', { task_id: taskId });
 
 /** `task_info` is exactly what GET /api/tasks/{id} answers in `data`. */
-export const taskStatusResponse = (task: TaskRow, pages: PageRow[]) =>
-  message('task_status_response', { task_id: task.id, task_info: taskDetails(task, pages) });
+export const taskStatusResponse = (task: TaskRow, pages: PageRow[], pricing: Pricing) =>
+  message('task_status_response', { task_id: task.id, task_info: taskDetails(task, pages, pricing) });
 
 export function taskStarted(task: TaskRow): ServerMessage {
   return message('task_started', {
@@ -80,9 +81,9 @@ const partialResults = (task: TaskRow) => ({
  * The message for a task with an outcome. `partial` is a completed task that names its failed pages,
  * so clients written for the seed (which knew no `partial`) still see it finish.
  */
-export function taskFinished(task: TaskRow, pages: PageRow[]): ServerMessage {
+export function taskFinished(task: TaskRow, pages: PageRow[], pricing: Pricing): ServerMessage {
   const failedPages = pages.filter((p) => p.status === 'failed').map((p) => p.page_number);
-  const base = { task_id: task.id, status: task.status, task: taskSummary(task) };
+  const base = { task_id: task.id, status: task.status, task: taskSummary(task, pricing) };
   switch (task.status) {
     case 'completed':
     case 'partial': {
