@@ -82,10 +82,14 @@ async function run(command: string, config: Config, log: Logger, lifecycle: Life
       const pool = await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
       requireSetting(config.temporal.address, 'TEMPORAL_ADDRESS', command);
       const metrics = createMetrics();
-      await startWorker(config, pool, log, lifecycle, { metrics });
+      const worker = await startWorker(config, pool, log, lifecycle, { metrics });
       const server = await startMetricsServer({
         port: config.metrics.workerPort, metrics, sdkMetricsUrl, log,
         access: { password: config.http.password, public: config.metrics.public },
+        health: async () => ({
+          worker: worker.getState() === 'RUNNING' ? 'ok' : worker.getState().toLowerCase(),
+          database: await pool.query('select 1').then(() => 'ok', (err: unknown) => (err as Error).message),
+        }),
       });
       lifecycle.defer('worker metrics', () => server.close());
       break;

@@ -1,6 +1,7 @@
 /**
  * The worker's metrics port: GET /metrics in Prometheus text, behind the same password rules as the
- * API (`/{PASSWORD}/metrics` or `Authorization: Bearer`; plain `/metrics` only with METRICS_PUBLIC).
+ * API (`/{PASSWORD}/metrics` or `Authorization: Bearer`; plain `/metrics` only with METRICS_PUBLIC),
+ * and GET /healthz (public, like the API's) for container health checks.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,20 +22,34 @@ export function mayReadMetrics(pathname: string, authorization: string | undefin
   return access.password !== '' && stripPassword(pathname, access.password) === '/metrics';
 }
 
+const json = (res: http.ServerResponse, status: number, body: unknown) =>
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
 export async function startMetricsServer(opts: {
   port: number; metrics: Metrics; access: MetricsAccess; sdkMetricsUrl?: string; log: Logger;
+  /** 'ok', or why not, per check: the worker's state and its database. */
+  health: () => Promise<Record<string, string>>;
 }): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'GET' && pathname === '/healthz') {
+      opts.health().then((checks) => {
+        const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
+        json(res, failing.length === 0 ? 200 : 503, failing.length === 0
+          ? { status: 'healthy', checks }
+          : { status: 'unhealthy', reason: failing.map(([k, v]) => `${k}: ${v}`).join('; '), checks });
+      }, (err: unknown) => json(res, 503, { status: 'unhealthy', reason: String(err) }));
+      return;
+    }
     if (req.method !== 'GET' || !mayReadMetrics(pathname, req.headers.authorization, opts.access)) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: 'Not Found', code: 'not_found' }));
+      json(res, 404, { detail: 'Not Found', code: 'not_found' });
       return;
     }
     metricsText(opts.metrics, opts.sdkMetricsUrl).then(
       (text) => res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text),
       (err: unknown) => {
         opts.log.error({ err }, 'could not collect metrics');
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: 'Internal server error', code: 'internal_error' }));
+        json(res, 500, { detail: 'Internal server error', code: 'internal_error' });
       },
     );
   });

@@ -70,7 +70,7 @@ test('/metrics needs the password: prefix or Bearer, unless METRICS_PUBLIC', asy
   }
 });
 
-test('a worker process serves its metrics, with the Temporal SDK\'s own, on METRICS_PORT', async () => {
+test('a worker process serves its metrics, with the Temporal SDK\'s own, and /healthz on METRICS_PORT', async () => {
   const worker = await spawnService(stack, 'worker', { METRICS_PORT: '0' });
   children.push(worker.child);
   const port = await eventually(() => {
@@ -78,6 +78,8 @@ test('a worker process serves its metrics, with the Temporal SDK\'s own, on METR
     return Promise.resolve(match ? Number(match) : undefined);
   }, 'the worker metrics port');
   assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 404, 'the password is needed');
+  const health = await getJson<{ status: string; checks: Record<string, string> }>(`http://127.0.0.1:${port}/healthz`);
+  assert.deepEqual([health.status, health.body.checks], [200, { worker: 'ok', database: 'ok' }], 'the container health check');
   const text = await eventually(async () => {
     const body = await (await fetch(`http://127.0.0.1:${port}/metrics-pw/metrics`)).text();
     // The SDK reports its pollers once they have run a little.
