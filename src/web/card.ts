@@ -54,7 +54,8 @@ export function createCard(actions: CardActions): Card {
   const meta = h('p', { class: 'card-meta' });
   const fill = h('div', { class: 'bar-fill' });
   const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100 }, fill);
-  const progress = h('p', { class: 'card-progress', 'aria-live': 'polite' });
+  // Not a live region: with many cards, every page of every task would be read out.
+  const progress = h('p', { class: 'card-progress' });
   const error = h('p', { class: 'card-error' });
   const button = (cls: string, handler: (() => void) | undefined) =>
     h('button', { type: 'button', class: `btn ${cls}`, onclick: () => handler?.() });

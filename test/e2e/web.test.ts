@@ -237,3 +237,20 @@ test('files over the limits are refused in the browser, before any upload, with 
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+test('an image pasted from the clipboard becomes a task', async () => {
+  const { page, errors } = await openPage(browser, stack.api);
+  await page.locator('.live-status[data-state="open"]').waitFor();
+  const png = (await taggedImage(800)).toString('base64');
+  // What a browser hands the page when a screenshot is pasted: a paste event carrying a file.
+  await page.evaluate(`(() => {
+    const bytes = Uint8Array.from(atob(${JSON.stringify(png)}), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], 'image.png', { type: 'image/png' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+  })()`);
+  await page.locator(`.uploads ${card('image.png')}[data-status="completed"]`).waitFor({ timeout: 30_000 });
+  assert.equal(stack.stub.callsFor(800).length, 1);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
