@@ -3,9 +3,11 @@ import type { CardView } from './card.js';
 import type { FileKind } from './files.js';
 import { formatDuration } from './format.js';
 import { t, tm, type Message } from './i18n.js';
-import type { TaskState } from './tasks.js';
+import { FINAL, type TaskState } from './tasks.js';
 
 function progressLine(task: TaskState): string {
+  // A finished image: its status says it all ("1/1 pages" would only repeat it).
+  if (task.taskType === 'image_ocr' && FINAL.has(task.status)) return '';
   const parts = [t('card.progress', { done: task.processed + task.failed, total: task.totalPages })];
   if (task.failed > 0) parts.push(t('card.failed', { n: task.failed }));
   if (task.rate !== null && task.rate > 0) parts.push(t('card.rate', { rate: task.rate.toFixed(1) }));

@@ -254,3 +254,24 @@ test('an image pasted from the clipboard becomes a task', async () => {
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+test('keyboard only: reach the file picker, open a result, close it and land back where you were', async () => {
+  const { page, errors } = await openPage(browser, stack.api);
+  await page.locator('section.history .card[data-status="completed"]').first().waitFor();
+  const focused = async () => String(await page.evaluate('document.activeElement?.className ?? ""'));
+  let presses = 0;
+  while (!(await focused()).includes('act-pick') && presses++ < 10) await page.keyboard.press('Tab');
+  assert.match(await focused(), /act-pick/, 'Choose files is reachable with Tab');
+  await screenshot(page, 'keyboard-focus', { fullPage: false });
+
+  const view = page.locator('section.history .card[data-status="completed"] .act-view').first();
+  await view.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('dialog.result .markdown-body .katex').first().waitFor();
+  assert.equal(await page.evaluate('Boolean(document.activeElement?.closest("dialog[open]"))'), true, 'focus moves into the dialog');
+  await page.keyboard.press('Escape');
+  await page.locator('dialog.result[open]').waitFor({ state: 'detached' });
+  assert.match(await focused(), /act-view/, 'focus returns to the button that opened it');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
