@@ -17,13 +17,17 @@ import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
 import { loadPageImage } from './page-image.js';
 import { summarizeOutcome } from './outcome.js';
-import { TASK_FATAL_ERROR } from '../workflows/types.js';
+import { TASK_FATAL_ERROR, type Capacity } from '../workflows/types.js';
 
 export interface ActivityDeps {
   pool: Pool;
   vision: VisionClient;
   /** Worker-wide limit on model calls in flight (CONCURRENCY). */
   limiter: Limiter;
+  /** CONCURRENCY, the limiter's size: what this worker adds to the task queue's capacity. */
+  concurrency: number;
+  /** Workers polling the task queue for activities, as Temporal last saw them. */
+  countWorkers: () => Promise<number>;
   /** Worker threads that render PDF pages and convert images. */
   pdf: PdfPool;
   /** PDF render resolution (PDF_DPI). */
@@ -143,6 +147,16 @@ export function createActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(heartbeat);
       }
+    },
+
+    /**
+     * The model-call capacity on the task queue, for the workflow's window (run as a local activity).
+     * Temporal lists a worker for a few minutes after its last poll: one that died still counts for
+     * that long (its batches then wait for the others), and a worker whose slots have all been busy
+     * that long drops out (it has no room for more batches anyway). This worker polls, so at least 1.
+     */
+    async measureCapacity(): Promise<Capacity> {
+      return { workers: Math.max(1, await deps.countWorkers()), concurrency: deps.concurrency };
     },
 
     /** Writes the task's final status and summary from what the pages table holds. */

@@ -12,6 +12,7 @@ import { createPdfPool } from '../pdf/pool.js';
 import { createVisionClient, type VisionClient } from '../vision/client.js';
 import { instrumentPdfPool, instrumentVision } from '../metrics/instrument.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
+import { countActivityWorkers } from '../temporal/task-queue.js';
 import type { Lifecycle } from './lifecycle.js';
 
 // Run from dist/ the workflows are .js; run through tsx (tests, `npm run dev`) they are .ts.
@@ -50,6 +51,8 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     vision: instrumentVision(options.vision ?? createVisionClient(config.vision), metrics, config.vision.model),
     metrics,
     limiter: createLimiter(config.vision.concurrency),
+    concurrency: config.vision.concurrency,
+    countWorkers: () => countActivityWorkers(connection.workflowService, config.temporal.namespace, config.temporal.taskQueue),
     cacheDir: path.join(config.dataDir, 'cache', 'files'),
     maxAttempts: config.vision.maxRetries,
     model: config.vision.model,

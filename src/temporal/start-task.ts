@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { Queryable } from '../store/pool.js';
 import { findStrandedTasks } from '../store/tasks.js';
 import { initialSearchAttributes, type TaskSearchFields } from '../workflows/search-attributes.js';
-import { OCR_TASK_WORKFLOW, type OcrTaskInput } from '../workflows/types.js';
+import { batchWindow, OCR_TASK_WORKFLOW, type OcrTaskInput } from '../workflows/types.js';
 
 /** Worst case for one page attempt beyond the model timeout: backoff and rendering. */
 const PAGE_OVERHEAD_MS = 60_000;
@@ -16,12 +16,9 @@ export function taskInput(config: Config, taskId: string, totalPages: number): O
     taskId,
     totalPages,
     batchSize,
-    // Enough batches to keep CONCURRENCY model calls busy, plus two getting ready (starting a batch
-    // and rendering its first pages takes about a second under load; with only one ahead the model
-    // sat idle at every other batch boundary). No more than that: the rest of the workers' activity
-    // slots stay free for other tasks. The limiter serves tasks round-robin, so a newcomer never
-    // queues behind the pages a large task has waiting.
-    maxBatchesInFlight: Math.ceil(config.vision.concurrency / batchSize) + 2,
+    // One worker's worth to start with; once that many batches run, the workflow asks how many
+    // workers poll the task queue and widens its window to match.
+    maxBatchesInFlight: batchWindow({ workers: 1, concurrency: config.vision.concurrency }, batchSize),
     batchAttempts: config.vision.maxRetries,
     // Every page of the batch may wait its turn behind the others and retry to the end.
     batchTimeoutMs: batchSize * config.vision.maxRetries * (config.vision.timeoutMs + PAGE_OVERHEAD_MS),

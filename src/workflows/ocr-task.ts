@@ -1,17 +1,31 @@
 /** ocrTaskWorkflow: one OCR task (image or PDF) as batches of pages, with bounded fan-out. */
 import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, defineQuery, isCancellation, log,
-  patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { OCR_STATUS } from './search-attributes.js';
-import { splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskProgress, type OcrTaskResult, type OcrTaskStatus } from './types.js';
+import { batchWindow, splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskProgress, type OcrTaskResult, type OcrTaskStatus } from './types.js';
 
 const { startTask, finishTask } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   // Bookkeeping against Postgres: keep trying through a database restart.
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 50 },
 });
+
+// A local activity: a quick question to the Temporal frontend from this worker, recorded in history
+// (so replay sees the same answer) without a trip through the task queue or an activity slot.
+const { measureCapacity } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  // The window just stays as it was when Temporal cannot say.
+  retry: { maximumAttempts: 2 },
+});
+
+/**
+ * How often a task waiting for a batch slot re-reads the capacity (workflow time): a worker added
+ * while a 500-page PDF runs gets its batches within this long.
+ */
+const CAPACITY_CHECK_MS = 30_000;
 
 /** The task's progress as this run sees it (`temporal workflow query --type progress`). */
 export const progressQuery = defineQuery<OcrTaskProgress>('progress');
@@ -47,15 +61,53 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
     if (searchable) upsertSearchAttributes([{ key: OCR_STATUS, value: status }]);
   };
 
+  // Runs begun by an older worker kept their starting window throughout; `patched` keeps them
+  // replaying (no capacity checks in their history).
+  const followCapacity = patched('window-follows-capacity');
+  let maxInFlight = input.maxBatchesInFlight;
+  let checkedAt = -Infinity;
+  let fatal: { code: string; message: string } | undefined;
+  const mayStartBatch = () => progress.inFlightBatches < maxInFlight || fatal !== undefined;
+
+  /** The window for the workers polling now; the current one if Temporal cannot say. */
+  const measureWindow = async (): Promise<number> => {
+    try {
+      return batchWindow(await measureCapacity(), input.batchSize);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('could not measure the capacity; keeping the window', { taskId: input.taskId, maxInFlight, error: (err as Error).message });
+      return maxInFlight;
+    }
+  };
+
+  /**
+   * Waits until another batch may start. While the window is full it re-reads the capacity (at once
+   * the first time, then every CAPACITY_CHECK_MS), so the window grows with workers added mid-task
+   * and shrinks with workers gone. A window too large for a while (a worker gone but still listed)
+   * costs little: the extra batches wait in the task queue or on a worker (heartbeating, served in
+   * turn with other tasks by its limiter); they never fail for waiting.
+   */
+  const waitForBatchSlot = async (): Promise<void> => {
+    if (!followCapacity) return condition(mayStartBatch);
+    while (!mayStartBatch()) {
+      const sinceCheck = Date.now() - checkedAt;
+      if (sinceCheck >= CAPACITY_CHECK_MS) {
+        maxInFlight = await measureWindow();
+        checkedAt = Date.now();
+      } else {
+        await condition(mayStartBatch, CAPACITY_CHECK_MS - sinceCheck);
+      }
+    }
+  };
+
   const running: Promise<void>[] = [];
   try {
     await startTask(input.taskId);
     setStatus('processing');
-    let fatal: { code: string; message: string } | undefined;
     let batchError: string | undefined;
 
     for (const pages of batches) {
-      await condition(() => progress.inFlightBatches < input.maxBatchesInFlight || fatal !== undefined);
+      await waitForBatchSlot();
       // After a fatal error (bad key…) no other page can succeed: schedule nothing more.
       if (fatal) break;
       progress.inFlightBatches++;

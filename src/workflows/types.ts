@@ -10,7 +10,10 @@ export interface OcrTaskInput {
   taskId: string;
   totalPages: number;
   batchSize: number;
-  /** Batches of this task running at once: keeps one huge PDF from filling every worker slot. */
+  /**
+   * Batches of this task running at once at first (one worker's worth): keeps one huge PDF from
+   * filling every worker slot. The workflow then follows the workers polling (`batchWindow`).
+   */
   maxBatchesInFlight: number;
   /** Attempts of a whole batch (Temporal retries), on top of the page retries inside it. */
   batchAttempts: number;
@@ -34,6 +37,28 @@ export interface OcrTaskProgress {
   totalBatches: number;
   finishedBatches: number;
   inFlightBatches: number;
+}
+
+/** The model-call capacity on the task queue as one worker sees it: the basis of a task's window. */
+export interface Capacity {
+  /** Workers polling the task queue for activities (at least the one answering). */
+  workers: number;
+  /** Model calls each runs at once: the answering worker's CONCURRENCY, assumed the same for all. */
+  concurrency: number;
+}
+
+/**
+ * Batches of one task in flight at once: per worker, enough to keep its CONCURRENCY model calls busy
+ * plus one getting ready, and one more for the task (starting a batch and rendering its first pages
+ * takes about a second under load; with only one ahead in all, the model sat idle at every other
+ * batch boundary). The spare is per worker because Temporal hands a batch to whichever worker polls
+ * first, so one worker may hold more than its share for a while. No more than
+ * that: the rest of the workers' activity slots (CONCURRENCY + 2 each) stay free for other tasks,
+ * and the limiter on each worker serves tasks round-robin, so a newcomer never queues behind the
+ * pages a large task has waiting. For one worker this is ceil(CONCURRENCY / BATCH_SIZE) + 2.
+ */
+export function batchWindow({ workers, concurrency }: Capacity, batchSize: number): number {
+  return workers * (Math.ceil(concurrency / batchSize) + 1) + 1;
 }
 
 /** Page numbers 1..total cut into consecutive batches of `size`. */
