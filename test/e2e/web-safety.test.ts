@@ -130,3 +130,27 @@ test('a WebSocket drop in the middle of a job: the page says it is reconnecting,
   assert.match(await card.locator('.card-progress').innerText(), /^4\/4 pages/);
   await context.close();
 });
+
+test('BACK_URL: the page uploads to that origin (another one, so CORS) and follows the task from its own', async () => {
+  // The page is opened as http://localhost:port, uploads go to http://127.0.0.1:port: two origins.
+  // The config object is the API's own, so setting BACK_URL here is what the variable would do.
+  stack.config.http.backUrl = stack.origin;
+  try {
+    const page0 = `${stack.api.replace('127.0.0.1', 'localhost')}`;
+    const { page, errors } = await openPage(browser, page0);
+    const uploads: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/async/')) uploads.push(`${request.method()} ${new URL(request.url()).host}`);
+    });
+    await page.setInputFiles('input.file-input', [{ name: 'elsewhere.png', mimeType: 'image/png', buffer: await taggedImage(900) }]);
+    await page.locator('.uploads .card[data-status="completed"]').waitFor({ timeout: 30_000 });
+    // (The CORS preflight before it is the browser's own and not reported; without the answer the
+    // upload would have failed.)
+    assert.deepEqual(uploads, [`POST ${new URL(stack.origin).host}`]);
+    assert.equal(new URL(page.url()).hostname, 'localhost');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  } finally {
+    stack.config.http.backUrl = '';
+  }
+});

@@ -23,9 +23,8 @@ const UPLOAD_PATH = /^(\/[^/]+)?\/(api\/async\/(image|pdf|batch)|process\/(image
  * credential, so any origin may send and read them, as with curl; no cookie is involved.
  */
 export function uploadCors(config: Config): Middleware {
-  const enabled = config.http.backUrl !== '';
   return async (ctx, next) => {
-    if (!enabled || !UPLOAD_PATH.test(ctx.path) || !ctx.get('origin')) {
+    if (config.http.backUrl === '' || !UPLOAD_PATH.test(ctx.path) || !ctx.get('origin')) {
       await next();
       return;
     }
