@@ -7,8 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import Koa from 'koa';
+import { pino } from 'pino';
 import { parseConfig } from '../../src/config.js';
-import { uploadCors } from '../../src/api/routes/web.js';
+import { uploadCors, webAppRoutes, webPublicRoutes } from '../../src/api/routes/web.js';
+import { requirePassword } from '../../src/api/auth.js';
+import type { ApiDeps } from '../../src/api/deps.js';
+import { errorMiddleware } from '../../src/api/errors.js';
 import { createWebAssets } from '../../src/api/web/assets.js';
 import { contentSecurityPolicy, pageConfig, renderPage } from '../../src/api/web/page.js';
 
@@ -84,4 +88,47 @@ test('static files: only the names the build wrote, and no page before a build',
   assert.deepEqual((await assets.manifest())?.app, entry);
   assert.equal(await assets.file('app-ABCDEFGH.js'), path.join(dir, 'app-ABCDEFGH.js'));
   for (const name of ['secret.txt', 'manifest.json', '../package.json', '']) assert.equal(await assets.file(name), undefined, name);
+});
+
+/** The page routes as app.ts mounts them, around a fake build. */
+async function pageApp(password: string) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ocr-web-'));
+  await writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ app: entry, login: { js: 'login-ABCDEFGH.js', css: 'login-ABCDEFGH.css' }, files: [] }));
+  const assets = createWebAssets(dir);
+  const deps = { config: parseConfig({ PASSWORD: password }), log: pino({ level: 'silent' }) } as unknown as ApiDeps;
+  const app = new Koa();
+  app.use(errorMiddleware(deps.log));
+  app.use(webPublicRoutes(deps, assets).routes());
+  app.use(requirePassword(password));
+  app.use(webAppRoutes(deps, assets).routes());
+  return serve(app);
+}
+
+const pageOf = async (url: string) => {
+  const res = await fetch(url);
+  const html = await res.text();
+  return { status: res.status, script: /src="\/static\/([a-z]+)-/.exec(html)?.[1], prefixed: html.includes('&quot;prefixed&quot;:true') };
+};
+
+test('with a password: the form at /, the app at /{PASSWORD} and /{PASSWORD}/, a wrong one is a 404', async () => {
+  const { url, close } = await pageApp('pw');
+  try {
+    assert.deepEqual(await pageOf(`${url}/`), { status: 200, script: 'login', prefixed: false });
+    assert.deepEqual(await pageOf(`${url}/pw`), { status: 200, script: 'app', prefixed: true });
+    assert.deepEqual(await pageOf(`${url}/pw/`), { status: 200, script: 'app', prefixed: true });
+    assert.equal((await pageOf(`${url}/wrong`)).status, 404);
+    assert.equal((await pageOf(`${url}/main`)).status, 404);
+  } finally {
+    await close();
+  }
+});
+
+test('without a password: the app at / and at the seed\'s /main, with no prefix', async () => {
+  const { url, close } = await pageApp('');
+  try {
+    assert.deepEqual(await pageOf(`${url}/`), { status: 200, script: 'app', prefixed: false });
+    assert.deepEqual(await pageOf(`${url}/main`), { status: 200, script: 'app', prefixed: false });
+  } finally {
+    await close();
+  }
 });
