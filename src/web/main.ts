@@ -34,8 +34,8 @@ const syncSubscriptions = () => {
 
 const results = createResultView(api);
 const cards = createTaskCards({ api, store, results, onChange: syncSubscriptions, onDeleted: () => void history.reload() });
-// The history counts the new task (its card stays under Uploads).
-const uploads = createUploads({ api, config, store, cards, onCreated: () => void history.reload() });
+// The history counts a new task (its card stays under Uploads) and shows the ones cleared from there.
+const uploads = createUploads({ api, config, store, cards, onTasksChanged: () => void history.reload() });
 const history = createHistory({ api, store, cards, hidden: () => uploads.taskIds() });
 
 const liveStatus = h('span', { class: 'live-status', role: 'status' });

@@ -23,7 +23,7 @@ export interface Uploads {
   taskIds(): Set<string>;
 }
 
-export function createUploads(deps: { api: Api; config: PageConfig; store: TaskStore; cards: TaskCards; onCreated: () => void }): Uploads {
+export function createUploads(deps: { api: Api; config: PageConfig; store: TaskStore; cards: TaskCards; onTasksChanged: () => void }): Uploads {
   const { api, config, store, cards } = deps;
   const input = h('input', { type: 'file', multiple: true, accept: 'image/*,.pdf,application/pdf', class: 'file-input', hidden: true });
   const pick = h('button', { type: 'button', class: 'btn btn-primary act-pick', onclick: () => input.click() });
@@ -84,7 +84,7 @@ export function createUploads(deps: { api: Api; config: PageConfig; store: TaskS
         taskIds.delete(task.id);
         updateSection();
       }).el);
-      deps.onCreated();
+      deps.onTasksChanged();
     } catch (err) {
       entry.state.phase = 'refused';
       entry.state.error = { key: 'error.upload', vars: { detail: err instanceof ApiError || err instanceof Error ? err.message : String(err) } };
@@ -149,6 +149,8 @@ export function createUploads(deps: { api: Api; config: PageConfig; store: TaskS
       if (['completed', 'partial', 'failed', 'cancelled', 'deleted'].includes(status)) cards.dispose(card);
     }
     updateSection();
+    // The cleared tasks are the history's to show now.
+    deps.onTasksChanged();
   });
 
   // Files dropped anywhere on the page count; the zone lights up while something is dragged over.
