@@ -37,6 +37,8 @@ export function createHistory(deps: { api: Api; store: TaskStore; cards: TaskCar
   let total = 0;
   let status = '';
   let failed = '';
+  /** Nothing is said about an empty list before the first answer. */
+  let loaded = false;
   let loading: Promise<void> | undefined;
   let again = false;
 
@@ -58,7 +60,9 @@ export function createHistory(deps: { api: Api; store: TaskStore; cards: TaskCar
     prev.disabled = offset === 0;
     next.disabled = offset + PAGE_SIZE >= total;
     pager.hidden = total <= PAGE_SIZE && offset === 0;
-    const text = failed ? t('history.loadFailed', { detail: failed }) : total === 0 ? t('history.empty') : '';
+    const text = !loaded ? '' : failed ? t('history.loadFailed', { detail: failed })
+      : total === 0 ? t('history.empty')
+        : list.childElementCount === 0 ? t('history.allAbove') : '';
     setText(message, text);
     message.hidden = text === '';
     message.classList.toggle('is-error', failed !== '');
@@ -84,6 +88,7 @@ export function createHistory(deps: { api: Api; store: TaskStore; cards: TaskCar
     } catch (err) {
       failed = err instanceof Error ? err.message : String(err);
     }
+    loaded = true;
     renderPager();
   }
 
