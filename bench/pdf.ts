@@ -9,12 +9,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createPdfPool } from '../src/pdf/pool.js';
 import { createLifecycle, stopOnSignals } from '../src/main/lifecycle.js';
 import { freePort } from '../src/main/processes.js';
 import { startTemporalDevServer } from '../src/main/temporal-dev-server.js';
+import { countActivityWorkers } from '../src/temporal/task-queue.js';
 import { taggedImage } from '../test/helpers/images.js';
 import { startModelStub } from '../test/helpers/model-stub.js';
 import { makePdf, pageTags } from '../test/helpers/pdfs.js';
@@ -23,11 +25,15 @@ import { machine, peakRssMb, root, startOcrProcess, stopProcess } from './proces
 
 const LATENCY_MS = 2000;
 const CONCURRENCY = 8;
+/** Per worker in the scale scenario: small, so that a second worker adds visibly more model calls. */
+const SCALE_CONCURRENCY = 4;
 const DPI = 200;
 const TEXT_LINES = 40; // a dense page of text, so rendering costs what real pages cost
 const log = pino({ level: 'warn' });
 
-console.log(`# machine: ${machine}`);
+// The machine may be shared: its load says how far to trust the figures.
+const startLoad = os.loadavg()[0]!.toFixed(1);
+console.log(`# machine: ${machine}, load average ${startLoad}`);
 console.log(`# model stub latency ${LATENCY_MS} ms, CONCURRENCY ${CONCURRENCY}, PDF_DPI ${DPI}, BATCH_SIZE 8, ${TEXT_LINES} lines of text per A4 page`);
 
 // Every release step runs even if another fails, and Ctrl-C releases too: no orphaned servers.
@@ -38,6 +44,8 @@ const scratch = await mkdtemp(path.join(os.tmpdir(), 'ocr-bench-'));
 lifecycle.defer('scratch', () => rm(scratch, { recursive: true, force: true }));
 const temporal = await startTemporalDevServer({ port: await freePort(), log });
 lifecycle.defer('temporal', () => temporal.stop());
+const temporalConnection = await Connection.connect({ address: temporal.address });
+lifecycle.defer('temporal connection', () => temporalConnection.close());
 const admin = await adminDatabase(scratch, log);
 lifecycle.defer('embedded postgres', () => admin.embedded?.stop());
 const dbName = `ocr_bench_${randomBytes(4).toString('hex')}`;
@@ -74,20 +82,39 @@ async function upload(apiUrl: string, route: 'pdf' | 'image', bytes: Buffer, nam
 
 interface PdfRun { firstCallS: number; utilization: number; tailS: number; workerStartRssMb: number; pages: number; wallS: number; idealS: number; ratio: number; pagesPerS: number; callsPerPage: number; workerRssMb: number; apiRssMb: number; status: string; imageS?: number }
 
-async function runPdf(pages: number, imageAtMs?: number): Promise<PdfRun> {
+/** Waits until `count` workers poll the task queue, so the task's first capacity check sees them all. */
+async function waitForWorkers(taskQueue: string, count: number): Promise<void> {
+  while ((await countActivityWorkers(temporalConnection.workflowService, 'default', taskQueue)) < count) await sleep(100);
+}
+
+interface RunOptions {
+  /** Submit a one-page image this long after the PDF (fairness). */
+  imageAtMs?: number;
+  /** `ocr worker` processes, each with its own DATA_DIR and metrics port. */
+  workers?: number;
+  /** CONCURRENCY of each worker. */
+  concurrency?: number;
+}
+
+async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CONCURRENCY }: RunOptions = {}): Promise<PdfRun> {
   const port = await freePort();
+  const taskQueue = `bench-${pages}-${Date.now()}`;
   const env = {
-    DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: `bench-${pages}-${Date.now()}`,
+    DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue,
     API_BASE_URL: stub.url, OPENAI_API_KEY: 'sk-bench', MODEL: 'stub-model', PASSWORD: 'pwd', PORT: String(port),
-    CONCURRENCY: String(CONCURRENCY), PDF_DPI: String(DPI), BATCH_SIZE: '8', MAX_PDF_PAGES: '500',
-    DATA_DIR: await mkdtemp(path.join(scratch, 'data-')), LOG_LEVEL: 'warn',
+    CONCURRENCY: String(concurrency), PDF_DPI: String(DPI), BATCH_SIZE: '8', MAX_PDF_PAGES: '500', LOG_LEVEL: 'warn',
     // As the Dockerfile and `npm start` run the service.
     MALLOC_ARENA_MAX: '2',
   };
-  const worker = await startOcrProcess('worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"');
-  const api = await startOcrProcess('api', { ...env, LOG_LEVEL: 'info' }, '"API listening"');
+  // As an operator starts several on one machine: each its own data directory and metrics port.
+  const workerProcs = await Promise.all(Array.from({ length: workers }, async () => startOcrProcess('worker',
+    { ...env, DATA_DIR: await mkdtemp(path.join(scratch, 'worker-')), METRICS_PORT: '0', LOG_LEVEL: 'info' }, '"worker started"')));
+  const worker = workerProcs[0]!;
+  const api = await startOcrProcess('api', { ...env, DATA_DIR: await mkdtemp(path.join(scratch, 'api-')), LOG_LEVEL: 'info' }, '"API listening"');
+  await waitForWorkers(taskQueue, workers);
   const apiUrl = `http://127.0.0.1:${port}/pwd`;
   const workerStartRssMb = await peakRssMb(worker.pid!);
+  const capacity = concurrency * workers;
   try {
     const pdf = makePdf(pageTags(pages), { textLines: TEXT_LINES });
     const calls = stub.calls.length;
@@ -104,22 +131,22 @@ async function runPdf(pages: number, imageAtMs?: number): Promise<PdfRun> {
     const row = await waitForTask(pdfId);
     const wallS = (row.completed_at!.getTime() - started) / 1000;
     const imageS = await imageRun;
-    const idealS = (Math.ceil(pages / CONCURRENCY) * LATENCY_MS) / 1000;
+    const idealS = (Math.ceil(pages / capacity) * LATENCY_MS) / 1000;
     const pdfCalls = stub.calls.slice(calls).filter((c) => c.answeredAt !== undefined);
     const first = Math.min(...pdfCalls.map((c) => c.receivedAt));
     const last = Math.max(...pdfCalls.map((c) => c.answeredAt!));
-    // Mean number of model calls in flight while the model was in use, over CONCURRENCY.
+    // Mean number of model calls in flight while the model was in use, over CONCURRENCY × workers.
     const busy = pdfCalls.reduce((sum, c) => sum + (c.answeredAt! - c.receivedAt), 0);
     return {
-      firstCallS: (first - started) / 1000, utilization: busy / ((last - first) * CONCURRENCY),
+      firstCallS: (first - started) / 1000, utilization: busy / ((last - first) * capacity),
       tailS: (row.completed_at!.getTime() - last) / 1000, workerStartRssMb,
       pages, wallS, idealS, ratio: wallS / idealS, pagesPerS: pages / wallS,
       callsPerPage: (stub.calls.length - calls - (imageRun ? 1 : 0)) / pages,
-      workerRssMb: await peakRssMb(worker.pid!), apiRssMb: await peakRssMb(api.pid!), status: row.status, imageS,
+      workerRssMb: Math.max(...(await Promise.all(workerProcs.map((w) => peakRssMb(w.pid!))))), apiRssMb: await peakRssMb(api.pid!), status: row.status, imageS,
     };
   } finally {
     await stopProcess(api);
-    await stopProcess(worker);
+    await Promise.all(workerProcs.map(stopProcess));
   }
 }
 
@@ -159,22 +186,41 @@ try {
   }
   if (wanted('pdf-200')) report(`pdf-200       ${fmt(await runPdf(200))}`);
   if (wanted('pdf-500')) {
-    const big = await runPdf(500, 10_000);
+    const big = await runPdf(500, { imageAtMs: 10_000 });
     report(`pdf-500       ${fmt(big)}`);
     report(`fairness      one-page image submitted 10 s into the 500-page run finished in ${big.imageS!.toFixed(1)} s (${(big.imageS! / (LATENCY_MS / 1000)).toFixed(1)} × latency)`);
+  }
+  if (wanted('scale')) {
+    // The same PDF with one `ocr worker`, then two, against one API, Temporal and Postgres.
+    const load = () => `load average ${os.loadavg()[0]!.toFixed(1)}`;
+    const scaleLine = (r: PdfRun) =>
+      `wall ${r.wallS.toFixed(1)} s, ideal ${r.idealS.toFixed(0)} s, ${r.pagesPerS.toFixed(2)} pages/s, ${r.callsPerPage.toFixed(2)} calls/page, ` +
+      `model busy ${(r.utilization * 100).toFixed(0)} %, worker peak RSS ${r.workerRssMb} MB (${r.status})`;
+    const loadBefore = load();
+    const one = await runPdf(200, { workers: 1, concurrency: SCALE_CONCURRENCY });
+    report(`scale-1       1 worker × CONCURRENCY ${SCALE_CONCURRENCY}, 200 pages: ${scaleLine(one)}; ${loadBefore}`);
+    const loadBetween = load();
+    const two = await runPdf(200, { workers: 2, concurrency: SCALE_CONCURRENCY });
+    report(`scale-2       2 workers × CONCURRENCY ${SCALE_CONCURRENCY}, 200 pages: ${scaleLine(two)}; ${loadBetween}`);
+    report(`scale         two workers: ${(two.pagesPerS / one.pagesPerS).toFixed(2)} × the throughput of one (${load()} after)`);
   }
 
   const doc = `# Benchmarks
 
 Written by \`npm run bench\` (bench/pdf.ts) on ${new Date().toISOString().slice(0, 10)}.
 
-Machine: ${machine}.
+Machine: ${machine}; load average ${startLoad} when the run began.
 
 The model is the test stub answering after a fixed ${LATENCY_MS} ms; CONCURRENCY ${CONCURRENCY}, PDF_DPI ${DPI},
 BATCH_SIZE 8; each A4 page carries ${TEXT_LINES} lines of text. Wall time runs from the upload to the task's
 completion; the ideal is ceil(pages / CONCURRENCY) × latency. The API and the worker are separate
 processes, launched as the Dockerfile and \`npm start\` launch them; peak RSS is each one's VmHWM
 (it varies by about ±15 MB between runs with the timing of garbage collection).
+
+The scale lines run the 200-page PDF against one API with one \`ocr worker\` process and then with
+two, each with CONCURRENCY ${SCALE_CONCURRENCY} (the ideal is then ceil(pages / (CONCURRENCY × workers)) × latency), all
+on this one machine: the second worker doubles the model calls, while rendering shares the same cores.
+The load average is the machine's at the start of each run.
 
 For reference, zerox measured 113 s and 386 MB peak RSS for the 200-page scenario on this kind of machine.
 

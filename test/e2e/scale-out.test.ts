@@ -82,7 +82,7 @@ test('a PDF submitted through the second API is spread over both workers, every 
   assert.ok(tags.every((t) => stack.stub.callsFor(t).length === 1), 'each page went to the model once');
 
   const { runs, maxOpen } = await batchHistory(taskId);
-  assert.equal(runs.length, 6, 'six batches of two pages, none retried');
+  assert.equal(runs.length, 6, 'six batches of two pages');
   const identities = new Set(runs.map((r) => r.identity));
   assert.equal(identities.size, 2, `batches ran on ${[...identities].join(', ')}`);
   // The window follows the workers polling: two workers' worth, not the one worker's the task started with.
