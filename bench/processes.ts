@@ -31,10 +31,16 @@ export function startOcrProcess(command: 'api' | 'worker', env: Record<string, s
   const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/main/cli.js', command], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (d: Buffer) => {
+    const watch = (d: Buffer) => {
       out += d.toString();
-      if (out.includes(ready)) resolve(child);
-    });
+      if (!out.includes(ready)) return;
+      // From here on its log (a line per request) is drained, not kept: searching an ever longer
+      // string in the load generator's own event loop would slow the measurement itself.
+      child.stdout.off('data', watch);
+      child.stdout.resume();
+      resolve(child);
+    };
+    child.stdout.on('data', watch);
     child.once('exit', (code) => reject(new Error(`ocr ${command} exited with ${code}: ${out}`)));
   });
 }

@@ -3,13 +3,11 @@ import Router from '@koa/router';
 import type { ApiDeps } from '../deps.js';
 import { countTasks, recentPages } from '../../store/stats.js';
 import { dependencyChecks } from './health.js';
+import { activityPollers } from '../../temporal/task-queue.js';
 import {
   errorRate, healthIssues, histogramQuantiles, queueView, systemResources, websocketView, workersView, type Poller,
 } from '../system-view.js';
 
-// Temporal's enum values (temporal.api.enums.v1): TASK_QUEUE_KIND_NORMAL, TASK_QUEUE_TYPE_ACTIVITY.
-const TASK_QUEUE_KIND_NORMAL = 1;
-const TASK_QUEUE_TYPE_ACTIVITY = 2;
 const WINDOW_MINUTES = 60;
 
 export function systemRoutes(deps: ApiDeps): Router {
@@ -19,15 +17,11 @@ export function systemRoutes(deps: ApiDeps): Router {
   /** Workers that polled the task queue for activities recently; null when Temporal cannot say. */
   async function pollers(): Promise<Poller[] | null> {
     try {
-      const res = await deps.temporal.workflowService.describeTaskQueue({
-        namespace: config.temporal.namespace,
-        taskQueue: { name: config.temporal.taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
-      });
-      return (res.pollers ?? []).map((p) => ({
-        identity: p.identity ?? 'unknown',
-        last_access_time: p.lastAccessTime?.seconds ? new Date(Number(p.lastAccessTime.seconds) * 1000).toISOString() : null,
-        rate_per_second: p.ratePerSecond ?? 0,
+      const pollers = await activityPollers(deps.temporal.workflowService, config.temporal.namespace, config.temporal.taskQueue);
+      return pollers.map((p) => ({
+        identity: p.identity,
+        last_access_time: p.lastAccessTime?.toISOString() ?? null,
+        rate_per_second: p.ratePerSecond,
       }));
     } catch (err) {
       deps.log.warn({ err: (err as Error).message }, 'could not describe the task queue');
