@@ -21,12 +21,16 @@ export function pageStatisticsView(task: TaskRow, pages: PageRow[]) {
   };
 }
 
-/** Pages per minute since the task started, and the seconds left at that rate (null while unknown). */
+/**
+ * Pages per minute in the current run (after a retry: only the pages it did, since it started), and
+ * the seconds left at that rate (null while unknown).
+ */
 export function detailedProgress(task: TaskRow, now = Date.now()) {
   const done = task.processed_pages + task.failed_pages;
   const end = task.completed_at?.getTime() ?? now;
-  const minutes = task.started_at ? (end - task.started_at.getTime()) / 60_000 : 0;
-  const rate = minutes > 0 ? done / minutes : 0;
+  const since = task.run_started_at ?? task.started_at;
+  const minutes = since ? (end - since.getTime()) / 60_000 : 0;
+  const rate = minutes > 0 ? Math.max(0, done - task.run_base_pages) / minutes : 0;
   const remaining = task.total_pages - done;
   const final = FINAL_STATUSES.includes(task.status);
   return {

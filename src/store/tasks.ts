@@ -28,6 +28,9 @@ export interface TaskRow {
   model: string | null;
   created_at: Date;
   started_at: Date | null;
+  /** When the current run (the first, or the latest retry) started, and the pages done before it. */
+  run_started_at: Date | null;
+  run_base_pages: number;
   completed_at: Date | null;
   updated_at: Date;
 }
@@ -94,6 +97,7 @@ export async function markTaskStarted(db: Queryable, id: string, model?: string)
   await db.query(
     `with started as (
        update tasks set status = 'processing', started_at = coalesce(started_at, now()),
+              run_started_at = now(), run_base_pages = processed_pages + failed_pages,
               model = coalesce($3, model), updated_at = now()
        where id = $1 and status = 'pending'
        returning id)

@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { migrate, readMigrations } from '../../src/store/migrate.js';
 import { createPool, type Pool } from '../../src/store/pool.js';
 import { cachedFilePath, storeFile } from '../../src/store/files.js';
-import { insertTask, getTask } from '../../src/store/tasks.js';
+import { finishTask, getTask, insertTask, markTaskStarted, resetForRetry } from '../../src/store/tasks.js';
+import { detailedProgress } from '../../src/api/progress-view.js';
 import { completedPageNumbers, joinedContent, savePage, type PageResult } from '../../src/store/pages.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -89,4 +90,33 @@ test('pages: saves are idempotent, a completed page is never overwritten, counte
   const content = await joinedContent(pool, taskId);
   assert.ok(content.startsWith('one\n\npage 2\n\npage 3'));
   assert.equal(content.split('\n\n').length, 21);
+});
+
+test('after a retry, pages per minute and the ETA count only the retry\'s own pages and time', async () => {
+  const { bytes, local, sha256 } = await storeRandomFile(500);
+  await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'application/pdf' });
+  const taskId = randomUUID();
+  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'r.pdf', fileSize: 500, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 12, metadata: {} });
+  const save = (n: number, status: 'completed' | 'failed') => savePage(pool, {
+    taskId, pageNumber: n, status, content: status === 'completed' ? `page ${n}` : null, errorClass: status === 'failed' ? 'server_error' : null,
+    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null,
+  });
+  // The first run, an hour ago: 8 pages done, 4 failed.
+  await markTaskStarted(pool, taskId);
+  for (let n = 1; n <= 12; n++) await save(n, n <= 8 ? 'completed' : 'failed');
+  await finishTask(pool, taskId, { status: 'partial', errorCode: 'server_error', errorMessage: 'boom', resultSummary: {} });
+  await pool.query(`update tasks set started_at = now() - interval '1 hour' where id = $1`, [taskId]);
+
+  // The retry started two minutes ago and has redone 2 of the 4 failed pages.
+  await resetForRetry(pool, taskId);
+  await markTaskStarted(pool, taskId);
+  await pool.query(`update tasks set run_started_at = now() - interval '2 minutes' where id = $1`, [taskId]);
+  for (const n of [9, 10]) await save(n, 'completed');
+
+  const task = (await getTask(pool, taskId))!;
+  assert.equal(task.run_base_pages, 8, 'the pages done before the retry');
+  const progress = detailedProgress(task);
+  assert.equal(progress.processed_pages, 10);
+  assert.equal(progress.processing_rate, 1, '2 pages in 2 minutes (not 10 pages in an hour)');
+  assert.ok(Math.abs((progress.estimated_time_remaining ?? 0) - 120) <= 2, `2 pages left at 1 a minute: ${progress.estimated_time_remaining}`);
 });
