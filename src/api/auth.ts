@@ -1,9 +1,10 @@
 /**
  * The seed's auth scheme: every protected route lives under /{PASSWORD}. Instead of registering the
  * literal password as a route (which leaks it into route tables and docs and compares it in variable
- * time), this middleware compares the first path segment in constant time and strips it.
- * Clients that prefer a header (and Prometheus) may call the unprefixed /api/... routes and /metrics with
- * `Authorization: Bearer <PASSWORD>`.
+ * time), `authenticate` compares the first path segment in constant time and strips it.
+ * Clients that prefer a header (and Prometheus) may call the unprefixed /api/... routes, /metrics and
+ * /ws with `Authorization: Bearer <PASSWORD>`. The HTTP routes, the WebSocket upgrade and the
+ * worker's metrics port all go through `authenticate`: one rule, one constant-time comparison.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
@@ -22,7 +23,7 @@ export interface AuthState { /** The path prefix the client used, e.g. "/pwd"; "
  * The rest of `path` when its first segment is the password (compared in constant time), else
  * undefined. A malformed escape cannot be the password.
  */
-export function stripPassword(path: string, password: string): string | undefined {
+function stripPassword(path: string, password: string): string | undefined {
   const match = /^\/([^/]*)(\/.*)?$/.exec(path);
   let segment = '';
   try {
@@ -33,28 +34,32 @@ export function stripPassword(path: string, password: string): string | undefine
   return safeEqual(segment, password) ? (match?.[2] ?? '/') : undefined;
 }
 
-/** A bearer token from an Authorization header, if any. */
-export const bearerToken = (header: string | undefined) => /^Bearer (.+)$/.exec(header ?? '')?.[1];
+/** Unprefixed paths that take the password as `Authorization: Bearer` instead. */
+const takesBearer = (path: string) => path.startsWith('/api/') || path === '/metrics' || path === '/ws';
+
+export interface Authenticated {
+  /** The path without the password prefix. */
+  path: string;
+  /** The prefix the client used, e.g. "/pwd"; "" with a Bearer token or an empty PASSWORD. */
+  prefix: string;
+}
+
+/** Who may call what: undefined for a wrong or missing password (answered like an unknown route). */
+export function authenticate(path: string, authorization: string | undefined, password: string): Authenticated | undefined {
+  if (password === '') return { path, prefix: '' };
+  const bearer = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+  if (bearer !== undefined && takesBearer(path)) return safeEqual(bearer, password) ? { path, prefix: '' } : undefined;
+  const rest = stripPassword(path, password);
+  return rest === undefined ? undefined : { path: rest, prefix: `/${password}` };
+}
 
 export function requirePassword(password: string): Middleware<AuthState> {
   return async (ctx, next) => {
-    if (password === '') {
-      ctx.state.prefix = '';
-      await next();
-      return;
-    }
-    const bearer = bearerToken(ctx.get('authorization'));
-    if (bearer !== undefined && (ctx.path.startsWith('/api/') || ctx.path === '/metrics')) {
-      if (!safeEqual(bearer, password)) throw httpError(404, 'not_found', 'Not Found');
-      ctx.state.prefix = '';
-      await next();
-      return;
-    }
-    const rest = stripPassword(ctx.path, password);
+    const auth = authenticate(ctx.path, ctx.get('authorization'), password);
     // A wrong password looks exactly like an unknown route, as in the seed.
-    if (rest === undefined) throw httpError(404, 'not_found', 'Not Found');
-    ctx.state.prefix = `/${password}`;
-    ctx.path = rest;
+    if (!auth) throw httpError(404, 'not_found', 'Not Found');
+    ctx.state.prefix = auth.prefix;
+    ctx.path = auth.path;
     await next();
   };
 }

@@ -6,20 +6,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { bearerToken, safeEqual, stripPassword } from '../api/auth.js';
+import { authenticate } from '../api/auth.js';
 import type { Metrics } from './registry.js';
 import { metricsText } from './http.js';
 
 export interface MetricsAccess { password: string; public: boolean }
 
-/** Whether a request for `pathname` may read the metrics. */
+/** Whether a request for `pathname` may read the metrics: the API's password rule, or METRICS_PUBLIC. */
 export function mayReadMetrics(pathname: string, authorization: string | undefined, access: MetricsAccess): boolean {
-  if (pathname === '/metrics') {
-    if (access.public || access.password === '') return true;
-    const bearer = bearerToken(authorization);
-    return bearer !== undefined && safeEqual(bearer, access.password);
-  }
-  return access.password !== '' && stripPassword(pathname, access.password) === '/metrics';
+  if (access.public && pathname === '/metrics') return true;
+  return authenticate(pathname, authorization, access.password)?.path === '/metrics';
 }
 
 const json = (res: http.ServerResponse, status: number, body: unknown) =>

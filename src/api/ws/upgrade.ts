@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { bearerToken, safeEqual, stripPassword } from '../auth.js';
+import { authenticate } from '../auth.js';
 import type { TaskHub } from './hub.js';
 
 /** Client messages are small commands; anything bigger is not one of ours. */
@@ -24,20 +24,13 @@ function refuse(socket: Duplex, status: number, code: string, detail: string): v
   );
 }
 
-function wsPath(req: http.IncomingMessage, pathname: string, password: string): string | undefined {
-  if (password === '') return pathname;
-  const bearer = bearerToken(req.headers.authorization);
-  if (bearer !== undefined && pathname === '/ws') return safeEqual(bearer, password) ? pathname : undefined;
-  return stripPassword(pathname, password);
-}
-
 export function attachWebSocket(server: http.Server, opts: { password: string; hub: TaskHub; log: Logger }): void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, clientTracking: false });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     // A reset during the handshake must not become an uncaught error.
     socket.on('error', (err) => opts.log.debug({ err: err.message }, 'websocket handshake socket error'));
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (wsPath(req, url.pathname, opts.password) !== '/ws') return refuse(socket, 404, 'not_found', 'Not Found');
+    if (authenticate(url.pathname, req.headers.authorization, opts.password)?.path !== '/ws') return refuse(socket, 404, 'not_found', 'Not Found');
     const clientId = url.searchParams.get('client_id') || randomUUID();
     if (!CLIENT_ID.test(clientId)) {
       return refuse(socket, 400, 'invalid_client_id', 'client_id must be 1–128 letters, digits or . : @ _ -');
