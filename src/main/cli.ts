@@ -27,6 +27,7 @@ import { startWorker } from './worker.js';
 import { freePort } from './processes.js';
 import { createMetrics } from '../metrics/registry.js';
 import { startMetricsServer } from '../metrics/server.js';
+import { probe } from '../health.js';
 
 const USAGE = 'usage: ocr <dev|api|worker|migrate>';
 
@@ -86,10 +87,10 @@ async function run(command: string, config: Config, log: Logger, lifecycle: Life
       const server = await startMetricsServer({
         port: config.metrics.workerPort, metrics, sdkMetricsUrl, log,
         access: { password: config.http.password, public: config.metrics.public },
-        health: async () => ({
-          worker: worker.getState() === 'RUNNING' ? 'ok' : worker.getState().toLowerCase(),
-          database: await pool.query('select 1').then(() => 'ok', (err: unknown) => (err as Error).message),
-        }),
+        health: async () => Object.fromEntries([
+          ['worker', worker.getState() === 'RUNNING' ? 'ok' : worker.getState().toLowerCase()],
+          await probe('database', () => pool.query('select 1')),
+        ]),
       });
       lifecycle.defer('worker metrics', () => server.close());
       break;

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { authenticate } from '../api/auth.js';
+import { healthAnswer } from '../health.js';
 import type { Metrics } from './registry.js';
 import { metricsText } from './http.js';
 
@@ -30,10 +31,8 @@ export async function startMetricsServer(opts: {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method === 'GET' && pathname === '/healthz') {
       opts.health().then((checks) => {
-        const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
-        json(res, failing.length === 0 ? 200 : 503, failing.length === 0
-          ? { status: 'healthy', checks }
-          : { status: 'unhealthy', reason: failing.map(([k, v]) => `${k}: ${v}`).join('; '), checks });
+        const { status, body } = healthAnswer(checks);
+        json(res, status, body);
       }, (err: unknown) => json(res, 503, { status: 'unhealthy', reason: String(err) }));
       return;
     }
