@@ -9,6 +9,7 @@ import type { HubStats } from './ws/hub.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RecentPages, TaskCount } from '../store/stats.js';
 import type { TaskType } from '../store/tasks.js';
+import type { Poller } from '../temporal/task-queue.js';
 
 const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
 
@@ -60,8 +61,6 @@ export function queueView(counts: TaskCount[], type: TaskType) {
   };
 }
 
-export interface Poller { identity: string; last_access_time: string | null; rate_per_second: number }
-
 /** The seed's worker-pool object: here the Temporal workers polling the task queue. */
 export function workersView(pollers: Poller[] | null, concurrency: number) {
   return {
@@ -69,7 +68,7 @@ export function workersView(pollers: Poller[] | null, concurrency: number) {
     min_workers: 0,
     max_workers: null,
     running: (pollers?.length ?? 0) > 0,
-    workers: Object.fromEntries((pollers ?? []).map((p) => [p.identity, { last_access_time: p.last_access_time, rate_per_second: p.rate_per_second }])),
+    workers: Object.fromEntries((pollers ?? []).map((p) => [p.identity, { last_access_time: p.lastAccessTime?.toISOString() ?? null, rate_per_second: p.ratePerSecond }])),
     summary: {
       // null when Temporal could not be asked: unknown, not zero.
       known: pollers !== null,

@@ -3,9 +3,9 @@ import Router from '@koa/router';
 import type { ApiDeps } from '../deps.js';
 import { countTasks, recentPages } from '../../store/stats.js';
 import { dependencyChecks } from './health.js';
-import { activityPollers } from '../../temporal/task-queue.js';
+import { activityPollers, type Poller } from '../../temporal/task-queue.js';
 import {
-  errorRate, healthIssues, histogramQuantiles, queueView, systemResources, websocketView, workersView, type Poller,
+  errorRate, healthIssues, histogramQuantiles, queueView, systemResources, websocketView, workersView,
 } from '../system-view.js';
 
 const WINDOW_MINUTES = 60;
@@ -17,12 +17,7 @@ export function systemRoutes(deps: ApiDeps): Router {
   /** Workers that polled the task queue for activities recently; null when Temporal cannot say. */
   async function pollers(): Promise<Poller[] | null> {
     try {
-      const pollers = await activityPollers(deps.temporal.workflowService, config.temporal.namespace, config.temporal.taskQueue);
-      return pollers.map((p) => ({
-        identity: p.identity,
-        last_access_time: p.lastAccessTime?.toISOString() ?? null,
-        rate_per_second: p.ratePerSecond,
-      }));
+      return await activityPollers(deps.temporal.workflowService, config.temporal.namespace, config.temporal.taskQueue);
     } catch (err) {
       deps.log.warn({ err: (err as Error).message }, 'could not describe the task queue');
       return null;
