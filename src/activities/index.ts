@@ -16,7 +16,7 @@ import type { PdfPool } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
 import { loadPageImage } from './page-image.js';
-import { summarizeOutcome } from './outcome.js';
+import { summarizeOutcome } from '../tasks/outcome.js';
 import { TASK_FATAL_ERROR, type Capacity } from '../workflows/types.js';
 
 export interface ActivityDeps {

@@ -1,19 +1,19 @@
 /** The Koa application: public routes, then the password gate, then the protected routes. */
 import Koa from 'koa';
 import type { ApiDeps } from './deps.js';
-import { errorMiddleware } from './errors.js';
-import { requirePassword, type AuthState } from './auth.js';
-import { healthRoutes } from './routes/health.js';
-import { docsRoutes } from './routes/docs.js';
-import { submitRoutes } from './routes/submit.js';
-import { taskRoutes } from './routes/tasks.js';
-import { exportRoutes } from './routes/export.js';
-import { controlRoutes } from './routes/control.js';
-import { metricsRoutes } from './routes/metrics.js';
-import { systemRoutes } from './routes/system.js';
+import { errorMiddleware } from './http/errors.js';
+import { requirePassword, type AuthState } from './http/auth.js';
+import { healthRoutes } from './http/routes/health.js';
+import { docsRoutes } from './openapi/routes.js';
+import { submitRoutes } from './http/routes/submit.js';
+import { taskRoutes } from './http/routes/tasks.js';
+import { exportRoutes } from './http/routes/export.js';
+import { controlRoutes } from './http/routes/control.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { systemRoutes } from './http/routes/system.js';
 import { measureRequests } from '../metrics/http.js';
-import { logRequests } from './request-log.js';
-import { uploadCors, webAppRoutes, webPublicRoutes } from './routes/web.js';
+import { logRequests } from './http/request-log.js';
+import { uploadCors, webAppRoutes, webPublicRoutes } from './web/routes.js';
 
 export function createApp(deps: ApiDeps): Koa<AuthState> {
   const app = new Koa<AuthState>();

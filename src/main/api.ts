@@ -7,7 +7,7 @@ import { createApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { createPdfPool } from '../pdf/pool.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
-import { startStrandedTasks } from '../temporal/start-task.js';
+import { startStrandedTasks } from '../tasks/runs.js';
 import { listenForTaskEvents } from '../store/events.js';
 import { createTaskHub } from '../api/ws/hub.js';
 import { attachWebSocket } from '../api/ws/upgrade.js';

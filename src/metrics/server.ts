@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { authenticate } from '../api/auth.js';
+import { authenticate } from '../auth.js';
 import { healthAnswer } from '../health.js';
 import type { Metrics } from './registry.js';
 import { metricsText } from './http.js';

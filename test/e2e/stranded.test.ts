@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { storeFile } from '../../src/store/files.js';
 import { getTask, insertTask } from '../../src/store/tasks.js';
-import { startStrandedTasks } from '../../src/temporal/start-task.js';
+import { startStrandedTasks } from '../../src/tasks/runs.js';
 import { testEnv } from '../helpers/env.js';
 import { taggedImage } from '../helpers/images.js';
 import { stubMarkdown } from '../helpers/model-stub.js';

@@ -9,7 +9,7 @@ import { migrate, readMigrations } from '../../src/store/migrate.js';
 import { createPool, type Pool } from '../../src/store/pool.js';
 import { cachedFilePath, storeFile } from '../../src/store/files.js';
 import { finishTask, getTask, insertTask, markTaskStarted, resetForRetry } from '../../src/store/tasks.js';
-import { detailedProgress } from '../../src/api/progress-view.js';
+import { detailedProgress } from '../../src/api/views/progress-view.js';
 import { completedPageNumbers, joinedContent, savePage, type PageResult } from '../../src/store/pages.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 

@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import Koa from 'koa';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config.js';
-import { uploadCors, webAppRoutes, webPublicRoutes } from '../../src/api/routes/web.js';
-import { requirePassword } from '../../src/api/auth.js';
+import { uploadCors, webAppRoutes, webPublicRoutes } from '../../src/api/web/routes.js';
+import { requirePassword } from '../../src/api/http/auth.js';
 import type { ApiDeps } from '../../src/api/deps.js';
-import { errorMiddleware } from '../../src/api/errors.js';
+import { errorMiddleware } from '../../src/api/http/errors.js';
 import { createWebAssets } from '../../src/api/web/assets.js';
 import { contentSecurityPolicy, pageConfig, renderPage } from '../../src/api/web/page.js';
 

@@ -6,10 +6,10 @@
  */
 import type { z } from 'zod';
 import type { Config } from '../../config.js';
-import { EXPORT_CONTENT_TYPES } from '../routes/export.js';
+import { EXPORT_CONTENT_TYPES } from '../http/routes/export.js';
 import {
   batchStatusBody, batchUploadForm, docsAssetParams, exportQuery, listQuery, MAX_BATCH_FILES, MAX_BATCH_STATUS_IDS, pageParams, taskParams, uploadForm,
-} from '../schemas.js';
+} from '../http/schemas.js';
 import * as r from './responses.js';
 
 export type Method = 'get' | 'post' | 'delete';

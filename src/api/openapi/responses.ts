@@ -4,7 +4,7 @@
  * real answers against them instead).
  */
 import { z } from 'zod';
-import { TASK_STATUSES, taskId } from '../schemas.js';
+import { TASK_STATUSES, taskId } from '../http/schemas.js';
 
 const int = z.number().int();
 const dateTime = z.string().meta({ format: 'date-time' });

@@ -7,8 +7,8 @@ import type { TaskEvent } from '../../store/events.js';
 import type { PageRow } from '../../store/pages.js';
 import type { TaskRow } from '../../store/tasks.js';
 import type { Pricing } from '../../pricing.js';
-import { detailedProgress } from '../progress-view.js';
-import { taskDetails, taskSummary } from '../task-view.js';
+import { detailedProgress } from '../views/progress-view.js';
+import { taskDetails, taskSummary } from '../views/task-view.js';
 
 export interface ServerMessage { type: string; timestamp: string; [field: string]: unknown }
 

@@ -3,7 +3,7 @@
  * messages where it had them). A bad message is answered with an `error` message; the connection
  * stays up.
  */
-import { UUID } from '../find-task.js';
+import { UUID } from '../http/find-task.js';
 
 export type ClientMessage =
   | { type: 'ping' }

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { authenticate } from '../auth.js';
+import { authenticate } from '../../auth.js';
 import type { TaskHub } from './hub.js';
 
 /** Client messages are small commands; anything bigger is not one of ours. */

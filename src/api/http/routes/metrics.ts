@@ -4,8 +4,8 @@
  * which case app.ts mounts the router before the password gate too.
  */
 import Router from '@koa/router';
-import type { ApiDeps } from '../deps.js';
-import { metricsText } from '../../metrics/http.js';
+import type { ApiDeps } from '../../deps.js';
+import { metricsText } from '../../../metrics/http.js';
 
 export function metricsRoutes(deps: ApiDeps): Router {
   const router = new Router();

@@ -1,6 +1,6 @@
 /** Progress, page statistics and batches of a task, computed from the task row and its pages. */
-import { FINAL_STATUSES, type TaskRow } from '../store/tasks.js';
-import type { PageRow } from '../store/pages.js';
+import { FINAL_STATUSES, type TaskRow } from '../../store/tasks.js';
+import type { PageRow } from '../../store/pages.js';
 import { progressPercent } from './task-view.js';
 
 /** Derived from the page rows the route has already read (content_length comes without content). */

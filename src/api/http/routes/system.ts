@@ -1,12 +1,12 @@
 /** GET /api/system/stats, /health and /metrics: the seed's operator views, with real figures. */
 import Router from '@koa/router';
-import type { ApiDeps } from '../deps.js';
-import { countTasks, recentPages } from '../../store/stats.js';
+import type { ApiDeps } from '../../deps.js';
+import { countTasks, recentPages } from '../../../store/stats.js';
 import { dependencyChecks } from './health.js';
-import { activityPollers, type Poller } from '../../temporal/task-queue.js';
+import { activityPollers, type Poller } from '../../../temporal/task-queue.js';
 import {
   errorRate, healthIssues, histogramQuantiles, queueView, systemResources, websocketView, workersView,
-} from '../system-view.js';
+} from '../../views/system-view.js';
 
 const WINDOW_MINUTES = 60;
 

@@ -5,7 +5,7 @@
  * produces them.
  */
 import { z } from 'zod';
-import type { TaskStatus } from '../store/tasks.js';
+import type { TaskStatus } from '../../store/tasks.js';
 
 export const TASK_STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
 export const MAX_BATCH_STATUS_IDS = 50;

@@ -1,7 +1,7 @@
 /** GET /health and /healthz (no password): 200 when Postgres and Temporal answer, else 503 with why. */
 import Router, { type RouterMiddleware } from '@koa/router';
-import type { ApiDeps } from '../deps.js';
-import { CHECK_TIMEOUT_MS, healthAnswer, probe } from '../../health.js';
+import type { ApiDeps } from '../../deps.js';
+import { CHECK_TIMEOUT_MS, healthAnswer, probe } from '../../../health.js';
 
 /** 'ok', or why not, for Postgres and Temporal. */
 export async function dependencyChecks(deps: ApiDeps): Promise<Record<string, string>> {

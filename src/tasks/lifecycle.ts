@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { storeFile } from '../store/files.js';
 import { finishTask, insertTask, type TaskType } from '../store/tasks.js';
-import { startTaskWorkflow, taskInput } from '../temporal/start-task.js';
-import type { ApiDeps } from './deps.js';
-import { httpError } from './errors.js';
-import type { Upload } from './upload.js';
+import { startTaskWorkflow, taskInput } from './runs.js';
+import type { ApiDeps } from '../api/deps.js';
+import { httpError } from '../api/http/errors.js';
+import type { Upload } from '../api/http/upload.js';
 
 export interface TaskSpec { taskType: TaskType; totalPages: number; source: string }
 

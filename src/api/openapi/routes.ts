@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import Router from '@koa/router';
 import type { ApiDeps } from '../deps.js';
-import { httpError } from '../errors.js';
-import { createOpenApiDocument } from '../openapi/document.js';
-import { docsAssetParams } from '../schemas.js';
+import { httpError } from '../http/errors.js';
+import { createOpenApiDocument } from './document.js';
+import { docsAssetParams } from '../http/schemas.js';
 
 const require = createRequire(import.meta.url);
 const swaggerDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));

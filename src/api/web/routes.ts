@@ -9,11 +9,11 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Config } from '../../config.js';
-import type { AuthState } from '../auth.js';
+import type { AuthState } from '../http/auth.js';
 import type { ApiDeps } from '../deps.js';
-import { httpError } from '../errors.js';
-import { createWebAssets, HASHED_NAME, STATIC_TYPES, type WebAssets } from '../web/assets.js';
-import { contentSecurityPolicy, pageConfig, renderPage } from '../web/page.js';
+import { httpError } from '../http/errors.js';
+import { createWebAssets, HASHED_NAME, STATIC_TYPES, type WebAssets } from './assets.js';
+import { contentSecurityPolicy, pageConfig, renderPage } from './page.js';
 
 /** Only the upload routes are called from another origin (BACK_URL); nothing else is opened up. */
 const UPLOAD_PATH = /^(\/[^/]+)?\/(api\/async\/(image|pdf|batch)|process\/(image|pdf))$/;

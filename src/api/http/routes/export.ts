@@ -1,12 +1,12 @@
 /** GET /api/tasks/{id}/export?format=json|md|txt: the result as a download, in the seed's formats. */
 import Router from '@koa/router';
 import type { AuthState } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
 import { findTask } from '../find-task.js';
 import { exportQuery, type ExportFormat } from '../schemas.js';
-import { taskResult } from '../task-view.js';
-import { joinedContent, listPages } from '../../store/pages.js';
+import { taskResult } from '../../views/task-view.js';
+import { joinedContent, listPages } from '../../../store/pages.js';
 
 export const EXPORT_CONTENT_TYPES = { json: 'application/json; charset=utf-8', md: 'text/markdown; charset=utf-8', txt: 'text/plain; charset=utf-8' } as const satisfies Record<ExportFormat, string>;
 

@@ -8,12 +8,12 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AuthState } from '../auth.js';
-import { createTask } from '../create-task.js';
-import type { ApiDeps } from '../deps.js';
+import { createTask } from '../../../tasks/lifecycle.js';
+import type { ApiDeps } from '../../deps.js';
 import { HttpError, httpError } from '../errors.js';
 import { checkPdf } from '../pdf-check.js';
 import { BATCH_FIELD, FILE_FIELD, MAX_BATCH_FILES } from '../schemas.js';
-import { fileSizeMb } from '../task-view.js';
+import { fileSizeMb } from '../../views/task-view.js';
 import { receiveFiles, receiveUpload, type Upload } from '../upload.js';
 
 /** Decided by magic bytes. BMP and TIFF are converted to PNG before they reach the model. */

@@ -5,11 +5,11 @@
  */
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
-import type { HubStats } from './ws/hub.js';
-import type { Metrics } from '../metrics/registry.js';
-import type { RecentPages, TaskCount } from '../store/stats.js';
-import type { TaskType } from '../store/tasks.js';
-import type { Poller } from '../temporal/task-queue.js';
+import type { HubStats } from '../ws/hub.js';
+import type { Metrics } from '../../metrics/registry.js';
+import type { RecentPages, TaskCount } from '../../store/stats.js';
+import type { TaskType } from '../../store/tasks.js';
+import type { Poller } from '../../temporal/task-queue.js';
 
 const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
 

@@ -1,7 +1,7 @@
 /** Task and page rows in the JSON shapes the seed's clients read (reference/seed-contract.md §3.2). */
-import { FINAL_STATUSES, type TaskRow } from '../store/tasks.js';
-import type { PageRow } from '../store/pages.js';
-import { usageView, type Pricing } from '../pricing.js';
+import { FINAL_STATUSES, type TaskRow } from '../../store/tasks.js';
+import type { PageRow } from '../../store/pages.js';
+import { usageView, type Pricing } from '../../pricing.js';
 
 const MB = 1024 * 1024;
 

@@ -1,5 +1,6 @@
 /**
- * The seed's auth scheme: every protected route lives under /{PASSWORD}. Instead of registering the
+ * The password rule of every entry point (docs/compatibility.md, "Auth"): every protected route lives
+ * under /{PASSWORD}. Instead of registering the
  * literal password as a route (which leaks it into route tables and docs and compares it in variable
  * time), `authenticate` compares the first path segment in constant time and strips it.
  * Clients that prefer a header (and Prometheus) may call the unprefixed /api/... routes, /metrics and
@@ -7,8 +8,6 @@
  * worker's metrics port all go through `authenticate`: one rule, one constant-time comparison.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Middleware } from 'koa';
-import { httpError } from './errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -16,8 +15,6 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
-
-export interface AuthState { /** The path prefix the client used, e.g. "/pwd"; "" when PASSWORD is empty. */ prefix: string }
 
 /**
  * The rest of `path` when its first segment is the password (compared in constant time), else
@@ -51,15 +48,4 @@ export function authenticate(path: string, authorization: string | undefined, pa
   if (bearer !== undefined && takesBearer(path)) return safeEqual(bearer, password) ? { path, prefix: '' } : undefined;
   const rest = stripPassword(path, password);
   return rest === undefined ? undefined : { path: rest, prefix: `/${password}` };
-}
-
-export function requirePassword(password: string): Middleware<AuthState> {
-  return async (ctx, next) => {
-    const auth = authenticate(ctx.path, ctx.get('authorization'), password);
-    // A wrong password looks exactly like an unknown route, as in the seed.
-    if (!auth) throw httpError(404, 'not_found', 'Not Found');
-    ctx.state.prefix = auth.prefix;
-    ctx.path = auth.path;
-    await next();
-  };
 }

@@ -1,5 +1,5 @@
 /** Accepts or refuses an uploaded PDF: can it be opened, is it locked, how many pages. */
-import type { PdfPool } from '../pdf/pool.js';
+import type { PdfPool } from '../../pdf/pool.js';
 import { httpError } from './errors.js';
 
 /** Returns the page count, or throws the 400 the seed gave (or would have given) for the problem. */

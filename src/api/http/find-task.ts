@@ -1,6 +1,6 @@
 /** Looks up the task a route names, or answers 404 as the seed did. */
-import type { Queryable } from '../store/pool.js';
-import { getTask, type TaskRow } from '../store/tasks.js';
+import type { Queryable } from '../../store/pool.js';
+import { getTask, type TaskRow } from '../../store/tasks.js';
 import { httpError } from './errors.js';
 import { taskId } from './schemas.js';
 

@@ -2,11 +2,11 @@
 import Router from '@koa/router';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { AuthState } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
 import { findTask } from '../find-task.js';
-import { deleteTask, finishTask, resetForRetry, type TaskRow } from '../../store/tasks.js';
-import { restartTaskWorkflow, taskInput, waitForRunToClose } from '../../temporal/start-task.js';
+import { deleteTask, finishTask, resetForRetry, type TaskRow } from '../../../store/tasks.js';
+import { restartTaskWorkflow, taskInput, waitForRunToClose } from '../../../tasks/runs.js';
 
 const isRunning = (task: TaskRow) => task.status === 'pending' || task.status === 'processing';
 

@@ -1,15 +1,15 @@
 /** Task queries: list, one task, its result, pages, progress and batches, and batch status. */
 import Router from '@koa/router';
 import type { AuthState } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
 import { findTask } from '../find-task.js';
 import { jsonBody } from '../json-body.js';
-import { batchesView, detailedProgress, pageStatisticsView } from '../progress-view.js';
+import { batchesView, detailedProgress, pageStatisticsView } from '../../views/progress-view.js';
 import { batchStatusBody, listQuery, MAX_BATCH_STATUS_IDS, pageNumber, PAGE_NUMBER_MESSAGE, taskId } from '../schemas.js';
-import { pageSummary, taskDetails, taskResult, taskSummary } from '../task-view.js';
-import { getTasks, listTasks } from '../../store/tasks.js';
-import { getPage, joinedContent, listPages } from '../../store/pages.js';
+import { pageSummary, taskDetails, taskResult, taskSummary } from '../../views/task-view.js';
+import { getTasks, listTasks } from '../../../store/tasks.js';
+import { getPage, joinedContent, listPages } from '../../../store/pages.js';
 
 export function taskRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
