@@ -34,6 +34,16 @@ export default tseslint.config(
     },
   },
   {
+    // The contract is shared by the server, the workflow sandbox and the browser bundle: types and
+    // constants only, so it may import nothing but its own files.
+    files: ['src/contract/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ regex: '^(?!\\./)', message: 'src/contract imports only its own files: it runs on the server, in workflows and in browsers.' }],
+      }],
+    },
+  },
+  {
     // The web page runs in browsers (bundled by scripts/build-web.mjs; typed by src/web/tsconfig.json).
     files: ['src/web/**/*.ts'],
     languageOptions: { globals: globals.browser },

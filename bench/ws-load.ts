@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import WebSocket from 'ws';
-import { EVENTS_CHANNEL, type TaskEvent } from '../src/store/events.js';
+import type { TaskEvent } from '../src/contract/index.js';
+import { EVENTS_CHANNEL } from '../src/store/events.js';
 import type { ClientsCommand, ClientsData, ClientsReport } from './ws-clients.js';
 
 export interface WsLoadOptions {

@@ -13,8 +13,10 @@ import * as esbuild from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = path.join(root, 'dist/web');
 const sourceDir = path.join(root, 'src/web');
+// The page imports the contract the server shares: a change there is a change of the page.
+const sourceDirs = [sourceDir, path.join(root, 'src/contract')];
 
-/** True when dist/web/manifest.json is newer than every file under src/web. */
+/** True when dist/web/manifest.json is newer than every file under src/web and src/contract. */
 async function upToDate() {
   let built;
   try {
@@ -22,10 +24,11 @@ async function upToDate() {
   } catch {
     return false;
   }
-  const entries = await readdir(sourceDir, { withFileTypes: true, recursive: true });
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    if ((await stat(path.join(entry.parentPath, entry.name))).mtimeMs > built) return false;
+  for (const dir of sourceDirs) {
+    for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile()) continue;
+      if ((await stat(path.join(entry.parentPath, entry.name))).mtimeMs > built) return false;
+    }
   }
   return true;
 }

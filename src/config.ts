@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { PASSWORD_PATTERN } from './contract/index.js';
 
 /** The seed's documented placeholder key: OpenAI always rejects it. */
 export const PLACEHOLDER_API_KEY = 'sk-111111111';
@@ -45,7 +46,7 @@ const postgresUrl = z
 
 // The password becomes a path segment: anything that would need URL-encoding or contains a slash
 // would make the prefix ambiguous.
-const password = z.string().regex(/^[A-Za-z0-9._~-]*$/, 'expected letters, digits or . _ ~ - only (it is a URL path segment)');
+const password = z.string().regex(PASSWORD_PATTERN, 'expected letters, digits or . _ ~ - only (it is a URL path segment)');
 
 /** MODEL_PRICES: {"<model>": {"input": <price>, "output": <price>}}, per 1M prompt / completion tokens. */
 const PRICES_EXAMPLE = 'expected JSON such as {"gpt-4o":{"input":2.5,"output":10}} (price per 1M input and output tokens)';
@@ -103,7 +104,12 @@ const schema = z.object({
 type Env = z.output<typeof schema>;
 
 export interface Config {
-  vision: { baseUrl: string; apiKey: string; model: string; timeoutMs: number; maxRetries: number; concurrency: number };
+  vision: {
+    baseUrl: string; apiKey: string; model: string; timeoutMs: number;
+    /** Calls per page, the first included (MAX_RETRIES, whose name says retries but means attempts). */
+    maxAttempts: number;
+    concurrency: number;
+  };
   http: { port: number; password: string; title: string; faviconUrl: string; backUrl: string; wsPingIntervalMs: number };
   limits: { maxImageBytes: number; maxPdfBytes: number; maxPdfPages: number };
   pdf: { dpi: number; batchSize: number };
@@ -156,7 +162,7 @@ function toConfig(e: Env): Config {
       apiKey: e.OPENAI_API_KEY,
       model: e.MODEL,
       timeoutMs: e.API_TIMEOUT * 1000,
-      maxRetries: e.MAX_RETRIES,
+      maxAttempts: e.MAX_RETRIES,
       concurrency: e.CONCURRENCY,
     },
     http: {

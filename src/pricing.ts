@@ -1,5 +1,6 @@
 /** Token usage of a task and its cost from the price table (MODEL_PRICES), as responses show it. */
 import type { Config } from './config.js';
+import type { Usage } from './contract/index.js';
 
 export type Pricing = Config['pricing'];
 
@@ -15,7 +16,7 @@ export function tokenCost(usage: UsageCounts, pricing: Pricing): number | null {
 }
 
 /** The `usage` object of task responses; currency is that of `cost`, null with it. */
-export function usageView(usage: UsageCounts, pricing: Pricing = { prices: {}, currency: 'USD' }) {
+export function usageView(usage: UsageCounts, pricing: Pricing = { prices: {}, currency: 'USD' }): Usage {
   const cost = tokenCost(usage, pricing);
   return {
     model: usage.model,

@@ -7,16 +7,17 @@ import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activ
 import type { Logger } from 'pino';
 import type { Pool } from '../store/pool.js';
 import { cachedFilePath } from '../store/files.js';
-import { getTask, markTaskStarted, finishTask as saveOutcome, type TaskOutcome } from '../store/tasks.js';
-import { completedPageNumbers, savePage } from '../store/pages.js';
+import type { FinalTaskStatus } from '../contract/index.js';
+import { getTask } from '../store/tasks.js';
+import { completedPageNumbers } from '../store/pages.js';
+import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
 import type { VisionClient } from '../vision/client.js';
 import { VisionError } from '../vision/errors.js';
 import { recognizeWithRetries } from '../vision/retry.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
-import { loadPageImage } from './page-image.js';
-import { summarizeOutcome } from '../tasks/outcome.js';
+import { loadPageImage, UnreadablePageError } from './page-image.js';
 import { TASK_FATAL_ERROR, type Capacity } from '../workflows/types.js';
 
 export interface ActivityDeps {
@@ -48,6 +49,10 @@ export interface BatchInput { taskId: string; pages: number[] }
 export interface BatchResult { completed: number; failed: number; skipped: number }
 export interface FinishInput { taskId: string; error?: { code: string; message: string }; cancelled?: boolean }
 
+/** Why a page failed: the model's answer (classified in vision/errors.ts), or a page that cannot be drawn. */
+type PageFailure = VisionError | UnreadablePageError;
+const isPageFailure = (err: unknown): err is PageFailure => err instanceof VisionError || err instanceof UnreadablePageError;
+
 // Heartbeats keep flowing while a model call runs for minutes, so a live worker is never mistaken
 // for a dead one; they also carry cancellation to the activity.
 const HEARTBEAT_INTERVAL_MS = 1_000;
@@ -55,9 +60,9 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
 export function createActivities(deps: ActivityDeps) {
   const { pool, log } = deps;
 
-  async function recordFailure(taskId: string, pageNumber: number, err: VisionError, started: number): Promise<'failed'> {
+  async function recordFailure(taskId: string, pageNumber: number, err: PageFailure, started: number): Promise<'failed'> {
     // A failed page is recorded as failed, never as content.
-    await savePage(pool, {
+    await recordPage(pool, {
       taskId, pageNumber, status: 'failed', content: null, errorClass: err.kind, errorMessage: err.message,
       attempts: err.attempts, processingMs: Date.now() - started, promptTokens: null, completionTokens: null,
     });
@@ -79,7 +84,7 @@ export function createActivities(deps: ActivityDeps) {
     try {
       image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, deps.dpi, signal);
     } catch (err) {
-      if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started);
+      if (isPageFailure(err)) return recordFailure(taskId, pageNumber, err, started);
       throw err;
     }
     return deps.limiter.run(async () => {
@@ -93,7 +98,7 @@ export function createActivities(deps: ActivityDeps) {
             log.warn({ taskId, pageNumber, attempt, kind: err.kind, delayMs }, 'model call failed, retrying');
           },
         });
-        await savePage(pool, {
+        await recordPage(pool, {
           taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
           attempts: reply.attempts, processingMs: Date.now() - started,
           promptTokens: reply.promptTokens, completionTokens: reply.completionTokens,
@@ -110,8 +115,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** Marks the task as processing with this worker's model (idempotent). */
     async startTask(taskId: string): Promise<void> {
-      await markTaskStarted(pool, taskId, deps.model);
-      log.info({ taskId, model: deps.model }, 'task started');
+      if (await recordStart(pool, taskId, deps.model)) log.info({ taskId, model: deps.model }, 'task started');
     },
 
     /** Recognises the pages of one batch that have no completed result yet, saving each at once. */
@@ -159,12 +163,12 @@ export function createActivities(deps: ActivityDeps) {
       return { workers: Math.max(1, await deps.countWorkers()), concurrency: deps.concurrency };
     },
 
-    /** Writes the task's final status and summary from what the pages table holds. */
-    async finishTask(input: FinishInput): Promise<TaskOutcome['status']> {
-      const task = await getTask(pool, input.taskId);
-      if (!task) return 'failed';
-      const outcome = await summarizeOutcome(pool, task, input);
-      await saveOutcome(pool, input.taskId, outcome);
+    /** Records the task's outcome, decided from what the pages table holds (tasks/outcome.ts). */
+    async finishTask(input: FinishInput): Promise<FinalTaskStatus> {
+      const end = input.cancelled ? { kind: 'cancelled' as const } : input.error ? { kind: 'error' as const, ...input.error } : { kind: 'done' as const };
+      const outcome = await recordOutcome(pool, input.taskId, end);
+      // A task deleted while it ran has no outcome to record.
+      if (!outcome) return 'failed';
       log.info({ taskId: input.taskId, status: outcome.status, summary: outcome.resultSummary }, 'task finished');
       return outcome.status;
     },

@@ -2,7 +2,21 @@
 import { readFile } from 'node:fs/promises';
 import type { PdfPool } from '../pdf/pool.js';
 import { ACCEPTED_IMAGE_TYPES, type ImageInput } from '../vision/client.js';
-import { VisionError } from '../vision/errors.js';
+
+/**
+ * The file passed the checks at upload but this page cannot be drawn (or the image decoded): the
+ * page fails at once, since no retry will help. Recorded with the error class `unreadable_page`.
+ */
+export class UnreadablePageError extends Error {
+  readonly kind = 'unreadable_page';
+  readonly scope = 'page';
+  readonly attempts = 1;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnreadablePageError';
+  }
+}
 
 export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: string, pageNumber: number, dpi: number, signal: AbortSignal): Promise<ImageInput> {
   if (ACCEPTED_IMAGE_TYPES.has(mimeType)) return { data: await readFile(filePath), mimeType };
@@ -13,7 +27,6 @@ export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: st
     return { data, mimeType: 'image/png' };
   } catch (err) {
     if (signal.aborted) throw err;
-    // The file passed the checks at upload but this page cannot be drawn: no retry will help.
-    throw new VisionError('unreadable_page', `the page could not be rendered (${(err as Error).message})`, undefined, { cause: err });
+    throw new UnreadablePageError(`the page could not be rendered (${(err as Error).message})`, { cause: err });
   }
 }

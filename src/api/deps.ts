@@ -5,12 +5,15 @@ import type { Config } from '../config.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { Pool } from '../store/pool.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { TaskLifecycle } from '../tasks/lifecycle.js';
 import type { HubStats } from './ws/hub.js';
 
 export interface ApiDeps {
   config: Config;
   pool: Pool;
   temporal: Client;
+  /** Submit, retry, cancel, delete: every change to a task's life goes through it. */
+  tasks: TaskLifecycle;
   /** The client's connection, for health checks. */
   temporalConnection: Connection;
   /** Inspects uploaded PDFs off the event loop. */

@@ -7,7 +7,7 @@ import { createApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { createPdfPool } from '../pdf/pool.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
-import { startStrandedTasks } from '../tasks/runs.js';
+import { createTaskLifecycle } from '../tasks/lifecycle.js';
 import { listenForTaskEvents } from '../store/events.js';
 import { createTaskHub } from '../api/ws/hub.js';
 import { attachWebSocket } from '../api/ws/upgrade.js';
@@ -50,8 +50,9 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   gaugeFromSource(metrics, { name: 'ocr_websocket_connections', help: 'Open WebSocket connections to this API process' }, () => hub.stats().active_connections);
   gaugeFromSource(metrics, { name: 'ocr_websocket_subscriptions', help: 'Task subscriptions of this API process\'s WebSockets' }, () => hub.stats().total_task_subscriptions);
 
+  const tasks = createTaskLifecycle({ pool, temporal, config, log: log.child({ component: 'tasks' }) });
   const app = createApp({
-    config, pool, temporal, temporalConnection: connection, pdf, metrics, sdkMetricsUrl: options.sdkMetricsUrl,
+    config, pool, temporal, tasks, temporalConnection: connection, pdf, metrics, sdkMetricsUrl: options.sdkMetricsUrl,
     websocketStats: () => hub.stats(), log: log.child({ component: 'api' }),
   });
   const server = http.createServer(app.callback());
@@ -77,7 +78,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
 
   const port = (server.address() as AddressInfo).port;
   // In the background: a Temporal that is still starting must not delay or fail the API's start.
-  startStrandedTasks(pool, temporal, config, log).catch((err: unknown) => log.error({ err }, 'could not start the workflows of pending tasks'));
+  tasks.recoverStranded().catch((err: unknown) => log.error({ err }, 'could not start the workflows of pending tasks'));
   log.info({ port, url: `http://localhost:${port}${config.http.password ? '/<PASSWORD>' : ''}` }, 'API listening');
   return { server, port };
 }

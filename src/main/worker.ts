@@ -54,7 +54,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     concurrency: config.vision.concurrency,
     countWorkers: () => countActivityWorkers(connection.workflowService, config.temporal.namespace, config.temporal.taskQueue),
     cacheDir: path.join(config.dataDir, 'cache', 'files'),
-    maxAttempts: config.vision.maxRetries,
+    maxAttempts: config.vision.maxAttempts,
     model: config.vision.model,
     retryBaseDelayMs: options.retryBaseDelayMs,
     log: log.child({ component: 'activities' }),

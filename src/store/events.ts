@@ -5,25 +5,10 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { TaskEvent } from '../contract/index.js';
 import type { Queryable } from './pool.js';
 
 export const EVENTS_CHANNEL = 'ocr_task_events';
-
-export interface TaskProgress { processed: number; failed: number; total: number }
-
-export type TaskEvent =
-  | { type: 'task_started'; task_id: string }
-  | {
-      type: 'page_completed';
-      task_id: string;
-      page_number: number;
-      status: 'completed' | 'failed';
-      content_length: number;
-      processing_time: number;
-      error_message: string | null;
-      progress: TaskProgress;
-    }
-  | { type: 'task_finished'; task_id: string; status: 'completed' | 'partial' | 'failed' | 'cancelled' };
 
 /** Queues the event for delivery when the surrounding transaction commits (at once outside one). */
 export async function notifyTaskEvent(db: Queryable, event: TaskEvent): Promise<void> {

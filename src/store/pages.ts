@@ -1,9 +1,6 @@
 /** SQL for the pages table: one row per finished page, the checkpoint that retried batches consult. */
-import type { Queryable, Pool } from './pool.js';
-import { withTransaction } from './pool.js';
-import { notifyTaskEvent } from './events.js';
-
-export type PageStatus = 'completed' | 'failed';
+import type { PageStatus, TaskCounts } from '../contract/index.js';
+import type { Queryable } from './pool.js';
 
 export interface PageResult {
   taskId: string;
@@ -34,56 +31,62 @@ export interface PageRow {
 }
 
 /**
- * Saves a finished page and refreshes the task's counters (pages, tokens) in one transaction.
- * Idempotent: saving the same page again is harmless, and a completed page is never overwritten by a
- * later failure.
+ * Saves a finished page and refreshes the task's counters (pages, tokens); run it in a transaction
+ * that has locked the task row (lockTask), so that concurrent saves for one task run one after
+ * another and the recount (a new snapshot per statement under READ COMMITTED) sees every committed
+ * page. Idempotent: a completed page is never overwritten, not even by a later failure; saving it
+ * again changes nothing and answers undefined (nothing to announce).
  */
-export async function savePage(pool: Pool, page: PageResult): Promise<void> {
-  await withTransaction(pool, async (client) => {
-    // Lock the task row first: concurrent saves for one task then run one after another, and the
-    // recount below (a new snapshot per statement under READ COMMITTED) sees every committed page.
-    await client.query('select 1 from tasks where id = $1 for update', [page.taskId]);
-    const saved = await client.query(
-      `insert into pages (task_id, page_number, status, content, error_class, error_message, attempts,
-                          processing_ms, prompt_tokens, completion_tokens)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       on conflict (task_id, page_number) do update set
-         status = excluded.status, content = excluded.content, error_class = excluded.error_class,
-         error_message = excluded.error_message, attempts = excluded.attempts,
-         processing_ms = excluded.processing_ms, prompt_tokens = excluded.prompt_tokens,
-         completion_tokens = excluded.completion_tokens, updated_at = now()
-       where pages.status <> 'completed'`,
-      [page.taskId, page.pageNumber, page.status, page.content, page.errorClass, page.errorMessage,
-        page.attempts, page.processingMs, page.promptTokens, page.completionTokens],
-    );
-    // Saving a page that is already completed changes nothing: nothing to count or announce.
-    if (saved.rowCount === 0) return;
-    const { rows } = await client.query<{ processed: number; failed: number; total: number }>(
-      `update tasks t set processed_pages = c.completed, failed_pages = c.failed,
-              prompt_tokens = c.prompt_tokens, completion_tokens = c.completion_tokens, updated_at = now()
-       from (select count(*) filter (where status = 'completed') as completed,
-                    count(*) filter (where status = 'failed') as failed,
-                    coalesce(sum(prompt_tokens), 0) as prompt_tokens,
-                    coalesce(sum(completion_tokens), 0) as completion_tokens
-             from pages where task_id = $1) c
-       where t.id = $1
-       returning t.processed_pages as processed, t.failed_pages as failed, t.total_pages as total`,
-      [page.taskId],
-    );
-    // Delivered at commit, so listeners never hear of a page they cannot read yet.
-    if (rows[0]) {
-      await notifyTaskEvent(client, {
-        type: 'page_completed',
-        task_id: page.taskId,
-        page_number: page.pageNumber,
-        status: page.status,
-        content_length: page.content?.length ?? 0,
-        processing_time: page.processingMs / 1000,
-        error_message: page.errorMessage,
-        progress: rows[0],
-      });
-    }
-  });
+export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCounts | undefined> {
+  const saved = await tx.query(
+    `insert into pages (task_id, page_number, status, content, error_class, error_message, attempts,
+                        processing_ms, prompt_tokens, completion_tokens)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     on conflict (task_id, page_number) do update set
+       status = excluded.status, content = excluded.content, error_class = excluded.error_class,
+       error_message = excluded.error_message, attempts = excluded.attempts,
+       processing_ms = excluded.processing_ms, prompt_tokens = excluded.prompt_tokens,
+       completion_tokens = excluded.completion_tokens, updated_at = now()
+     where pages.status <> 'completed'`,
+    [page.taskId, page.pageNumber, page.status, page.content, page.errorClass, page.errorMessage,
+      page.attempts, page.processingMs, page.promptTokens, page.completionTokens],
+  );
+  if (saved.rowCount === 0) return undefined;
+  const { rows } = await tx.query<TaskCounts>(
+    `update tasks t set processed_pages = c.completed, failed_pages = c.failed,
+            prompt_tokens = c.prompt_tokens, completion_tokens = c.completion_tokens, updated_at = now()
+     from (select count(*) filter (where status = 'completed') as completed,
+                  count(*) filter (where status = 'failed') as failed,
+                  coalesce(sum(prompt_tokens), 0) as prompt_tokens,
+                  coalesce(sum(completion_tokens), 0) as completion_tokens
+           from pages where task_id = $1) c
+     where t.id = $1
+     returning t.processed_pages as processed, t.failed_pages as failed, t.total_pages as total`,
+    [page.taskId],
+  );
+  return rows[0];
+}
+
+/** What a task's outcome is decided from: its pages' counts and its first failure. */
+export interface PageTotals {
+  completed: number;
+  failed: number;
+  content_length: number;
+  first_error: string | null;
+  first_error_class: string | null;
+}
+
+export async function pageTotals(db: Queryable, taskId: string): Promise<PageTotals> {
+  const { rows } = await db.query<PageTotals>(
+    `select count(*) filter (where status = 'completed')::int as completed,
+            count(*) filter (where status = 'failed')::int as failed,
+            coalesce(sum(length(content)), 0)::int as content_length,
+            (array_agg(error_message order by page_number) filter (where status = 'failed'))[1] as first_error,
+            (array_agg(error_class order by page_number) filter (where status = 'failed'))[1] as first_error_class
+     from pages where task_id = $1`,
+    [taskId],
+  );
+  return rows[0]!;
 }
 
 /** Page numbers that already have a completed result: a retried batch skips these. */
@@ -108,7 +111,7 @@ export async function listPages(db: Queryable, taskId: string, opts: { withConte
   return rows;
 }
 
-/** The seed's result format: completed pages in page order, joined by a blank line. */
+/** The result: completed pages in page order, joined by a blank line (docs/compatibility.md, "Results"). */
 export async function joinedContent(db: Queryable, taskId: string): Promise<string> {
   const { rows } = await db.query<{ content: string | null }>(
     `select string_agg(content, E'\\n\\n' order by page_number) as content

@@ -1,6 +1,6 @@
 /** Aggregates over tasks and pages for metrics and the system endpoints (cheap, index-backed). */
 import type { Queryable } from './pool.js';
-import type { TaskStatus, TaskType } from './tasks.js';
+import type { TaskStatus, TaskType } from '../contract/index.js';
 
 export interface TaskCount { task_type: TaskType; status: TaskStatus; count: number; finished_last_5_min: number }
 

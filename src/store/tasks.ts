@@ -1,10 +1,6 @@
 /** SQL for the tasks table: the state users query. Temporal owns execution; this owns what is shown. */
-import { EVENTS_CHANNEL } from './events.js';
+import type { FinalTaskStatus, ResultSummary, TaskStatus, TaskType } from '../contract/index.js';
 import { withTransaction, type Pool, type Queryable } from './pool.js';
-
-export type TaskType = 'image_ocr' | 'pdf_ocr';
-export type TaskStatus = 'pending' | 'processing' | 'completed' | 'partial' | 'failed' | 'cancelled';
-export const FINAL_STATUSES: readonly TaskStatus[] = ['completed', 'partial', 'failed', 'cancelled'];
 
 export interface TaskRow {
   id: string;
@@ -19,7 +15,7 @@ export interface TaskRow {
   failed_pages: number;
   error_code: string | null;
   error_message: string | null;
-  result_summary: Record<string, unknown> | null;
+  result_summary: ResultSummary | null;
   metadata: Record<string, unknown>;
   /** Sums over the task's pages, kept by savePage's recount. */
   prompt_tokens: number;
@@ -59,6 +55,15 @@ export async function getTask(db: Queryable, id: string): Promise<TaskRow | unde
   return rows[0];
 }
 
+/**
+ * The task row, locked until the transaction ends: writes to one task (its pages, its outcome) then
+ * run one after another, and each sees what the one before committed.
+ */
+export async function lockTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
+  const { rows } = await db.query<TaskRow>('select * from tasks where id = $1 for update', [id]);
+  return rows[0];
+}
+
 export interface TaskListQuery { status?: TaskStatus; limit: number; offset: number }
 
 /**
@@ -90,27 +95,24 @@ export async function getTasks(db: Queryable, ids: string[]): Promise<Map<string
 
 /**
  * pending → processing, recording the model the pages go to; a replayed or retried call leaves a
- * running or finished task alone. The task_started event goes out in the same statement, and only
- * when the status really changed.
+ * running or finished task alone. True when the status really changed (then it is news).
  */
-export async function markTaskStarted(db: Queryable, id: string, model?: string): Promise<void> {
-  await db.query(
-    `with started as (
-       update tasks set status = 'processing', started_at = coalesce(started_at, now()),
-              run_started_at = now(), run_base_pages = processed_pages + failed_pages,
-              model = coalesce($3, model), updated_at = now()
-       where id = $1 and status = 'pending'
-       returning id)
-     select pg_notify($2, json_build_object('type', 'task_started', 'task_id', id)::text) from started`,
-    [id, EVENTS_CHANNEL, model ?? null],
+export async function markTaskStarted(db: Queryable, id: string, model: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `update tasks set status = 'processing', started_at = coalesce(started_at, now()),
+            run_started_at = now(), run_base_pages = processed_pages + failed_pages,
+            model = $2, updated_at = now()
+     where id = $1 and status = 'pending'`,
+    [id, model],
   );
+  return rowCount === 1;
 }
 
 export interface TaskOutcome {
-  status: Extract<TaskStatus, 'completed' | 'partial' | 'failed' | 'cancelled'>;
+  status: FinalTaskStatus;
   errorCode: string | null;
   errorMessage: string | null;
-  resultSummary: Record<string, unknown>;
+  resultSummary: ResultSummary;
 }
 
 /**
@@ -155,15 +157,13 @@ export async function deleteTask(pool: Pool, id: string): Promise<boolean> {
   });
 }
 
-/** Records the outcome and announces it (task_finished) in the same statement. */
-export async function finishTask(db: Queryable, id: string, outcome: TaskOutcome): Promise<void> {
-  await db.query(
-    `with finished as (
-       update tasks set status = $2, error_code = $3, error_message = $4, result_summary = $5::jsonb,
-              completed_at = now(), updated_at = now()
-       where id = $1
-       returning id, status)
-     select pg_notify($6, json_build_object('type', 'task_finished', 'task_id', id, 'status', status)::text) from finished`,
-    [id, outcome.status, outcome.errorCode, outcome.errorMessage, JSON.stringify(outcome.resultSummary), EVENTS_CHANNEL],
+/** Records the task's outcome; false when the task no longer exists. */
+export async function saveOutcome(db: Queryable, id: string, outcome: TaskOutcome): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `update tasks set status = $2, error_code = $3, error_message = $4, result_summary = $5::jsonb,
+            completed_at = now(), updated_at = now()
+     where id = $1`,
+    [id, outcome.status, outcome.errorCode, outcome.errorMessage, JSON.stringify(outcome.resultSummary)],
   );
+  return rowCount === 1;
 }

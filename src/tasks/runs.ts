@@ -1,17 +1,20 @@
-/** Starting the ocrTask workflow for a stored task: the API's only write to Temporal so far. */
-import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Logger } from 'pino';
+/**
+ * A task's runs in Temporal: the workflow input a run gets, starting one, waiting for one to close,
+ * cancelling the open one. The workflow id is the task id, so at most one run of a task is open.
+ */
+import { isGrpcServiceError, ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../config.js';
-import type { Queryable } from '../store/pool.js';
-import { findStrandedTasks } from '../store/tasks.js';
-import { initialSearchAttributes, type TaskSearchFields } from '../workflows/search-attributes.js';
+import type { TaskRow } from '../store/tasks.js';
+import { initialSearchAttributes } from '../workflows/search-attributes.js';
 import { batchWindow, OCR_TASK_WORKFLOW, type OcrTaskInput } from '../workflows/types.js';
 
 /** Worst case for one page attempt beyond the model timeout: backoff and rendering. */
 const PAGE_OVERHEAD_MS = 60_000;
 
-export function taskInput(config: Config, taskId: string, totalPages: number): OcrTaskInput {
+/** The settings a run keeps for its whole life (a replay never sees a changed config). */
+export function runInput(config: Config, taskId: string, totalPages: number): OcrTaskInput {
   const batchSize = Math.min(config.pdf.batchSize, totalPages);
+  const attempts = config.vision.maxAttempts;
   return {
     taskId,
     totalPages,
@@ -19,24 +22,45 @@ export function taskInput(config: Config, taskId: string, totalPages: number): O
     // One worker's worth to start with; once that many batches run, the workflow asks how many
     // workers poll the task queue and widens its window to match.
     maxBatchesInFlight: batchWindow({ workers: 1, concurrency: config.vision.concurrency }, batchSize),
-    batchAttempts: config.vision.maxRetries,
+    batchAttempts: attempts,
     // Every page of the batch may wait its turn behind the others and retry to the end.
-    batchTimeoutMs: batchSize * config.vision.maxRetries * (config.vision.timeoutMs + PAGE_OVERHEAD_MS),
+    batchTimeoutMs: batchSize * attempts * (config.vision.timeoutMs + PAGE_OVERHEAD_MS),
   };
 }
 
-/** Idempotent: the workflow id is the task id, so a second start for the same task is a no-op. */
-export async function startTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput, task: TaskSearchFields): Promise<void> {
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** The server refused the start because a search attribute is not registered in the namespace. */
+function isUnknownSearchAttribute(err: unknown): boolean {
+  const grpc = err instanceof ServiceError ? err.cause : err;
+  return isGrpcServiceError(grpc) && Number(grpc.code) === GRPC_INVALID_ARGUMENT && /search attribute/i.test(grpc.details ?? grpc.message);
+}
+
+export type RunTask = Pick<TaskRow, 'id' | 'task_type' | 'file_name' | 'total_pages'>;
+
+/**
+ * Starts a run of the task's workflow. A run already open for the task throws
+ * WorkflowExecutionAlreadyStartedError: the caller decides whether that is fine (a second start of a
+ * new task) or a conflict (a retry while the previous run still closes). The run carries the search
+ * attributes that make it filterable in the Temporal Web UI; on a server where they are not
+ * registered (and could not be: the API logged why at start-up) it starts without them rather than
+ * not at all.
+ */
+export async function startRun(client: Client, config: Config, task: RunTask): Promise<void> {
+  const input = runInput(config, task.id, task.total_pages);
+  const options = { taskQueue: config.temporal.taskQueue, workflowId: task.id, args: [input] as [OcrTaskInput] };
   try {
-    await restartTaskWorkflow(client, taskQueue, input, task);
+    const fields = { taskType: task.task_type, fileName: task.file_name, totalPages: task.total_pages };
+    await client.workflow.start(OCR_TASK_WORKFLOW, { ...options, typedSearchAttributes: initialSearchAttributes(fields) });
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!isUnknownSearchAttribute(err)) throw err;
+    await client.workflow.start(OCR_TASK_WORKFLOW, options);
   }
 }
 
 /**
- * Whether the task's workflow run has closed, waiting up to `waitMs`. A run records the task's
- * outcome in its last activity and closes a moment later: a new run started in between collides.
+ * Whether the task's run has closed, waiting up to `waitMs`. A run records the task's outcome in its
+ * last activity and closes a moment later: a new run started in between collides.
  */
 export async function waitForRunToClose(client: Client, taskId: string, waitMs = 30_000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -49,41 +73,16 @@ export async function waitForRunToClose(client: Client, taskId: string, waitMs =
   return closed;
 }
 
-const GRPC_INVALID_ARGUMENT = 3;
-
-/** The server refused the start because a search attribute is not registered in the namespace. */
-function isUnknownSearchAttribute(err: unknown): boolean {
-  const grpc = err instanceof ServiceError ? err.cause : err;
-  return isGrpcServiceError(grpc) && Number(grpc.code) === GRPC_INVALID_ARGUMENT && /search attribute/i.test(grpc.details ?? grpc.message);
-}
-
 /**
- * Starts a run of the task's workflow; a run already open for the task throws (retry needs to know).
- * The run carries the search attributes that make it filterable in the Temporal Web UI; on a server
- * where they are not registered (and could not be: the API logged why at start-up) it starts
- * without them rather than not at all.
+ * Asks Temporal to cancel the task's open run; the run records `cancelled` once its batches have
+ * stopped. False when the task has no run (it never started).
  */
-export async function restartTaskWorkflow(client: Client, taskQueue: string, input: OcrTaskInput, task: TaskSearchFields): Promise<void> {
-  const options = { taskQueue, workflowId: input.taskId, args: [input] as [OcrTaskInput] };
+export async function cancelRun(client: Client, taskId: string): Promise<boolean> {
   try {
-    await client.workflow.start(OCR_TASK_WORKFLOW, { ...options, typedSearchAttributes: initialSearchAttributes(task) });
+    await client.workflow.getHandle(taskId).cancel();
+    return true;
   } catch (err) {
-    if (!isUnknownSearchAttribute(err)) throw err;
-    await client.workflow.start(OCR_TASK_WORKFLOW, options);
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
   }
-}
-
-/**
- * Starts the workflows of tasks left `pending` by an API that died between storing a task and
- * starting it (the seed left such tasks pending forever). Safe to run from every API replica at
- * once: starting is idempotent, and a task whose workflow already runs is skipped by Temporal.
- */
-export async function startStrandedTasks(db: Queryable, client: Client, config: Config, log: Logger, olderThanSeconds = 60): Promise<number> {
-  const stranded = await findStrandedTasks(db, olderThanSeconds);
-  for (const task of stranded) {
-    const fields = { taskType: task.task_type, fileName: task.file_name, totalPages: task.total_pages };
-    await startTaskWorkflow(client, config.temporal.taskQueue, taskInput(config, task.id, task.total_pages), fields);
-    log.warn({ taskId: task.id }, 'started the workflow of a task left pending');
-  }
-  return stranded.length;
 }

@@ -14,8 +14,7 @@ export type VisionErrorKind =
   | 'connection' // refused, reset, DNS
   | 'empty_reply' // 200 with no text
   | 'truncated' // finish_reason "length": the Markdown was cut off
-  | 'content_filtered' // finish_reason "content_filter"
-  | 'unreadable_page'; // the image or PDF page could not be decoded or rendered
+  | 'content_filtered'; // finish_reason "content_filter"
 
 interface KindRule {
   retryable: boolean;
@@ -34,7 +33,6 @@ const RULES: Record<VisionErrorKind, KindRule> = {
   empty_reply: { retryable: true, scope: 'page' },
   truncated: { retryable: true, scope: 'page' },
   content_filtered: { retryable: false, scope: 'page' },
-  unreadable_page: { retryable: false, scope: 'page' },
 };
 
 export class VisionError extends Error {

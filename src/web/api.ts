@@ -2,6 +2,7 @@
  * The REST API as the page uses it. Errors carry the server's `detail` (shown to people as text)
  * and `code`; a network failure is an ApiError with status 0.
  */
+import type { AsyncSubmitted, ErrorBody, TaskList, TaskResult, TaskStatus } from '../contract/index.js';
 import { t } from './i18n.js';
 
 export class ApiError extends Error {
@@ -11,28 +12,11 @@ export class ApiError extends Error {
   }
 }
 
-export interface TaskSummary {
-  id: string;
-  task_type: 'image_ocr' | 'pdf_ocr';
-  status: string;
-  file_name: string;
-  file_size: number;
-  total_pages: number;
-  processed_pages: number;
-  failed_pages: number;
-  progress: number;
-  created_at: string;
-  error_message: string | null;
-}
-
-export interface PageResult { page_number: number; status: string; content: string | null; error_message: string | null }
-export interface TaskResult { task_id: string; status: string; content: string; page_results: PageResult[] }
-export interface UploadAnswer { task_id: string; total_pages?: number; message: string }
-export interface TaskList { data: TaskSummary[]; pagination: { limit: number; offset: number; total: number } }
+export type { TaskSummary } from '../contract/index.js';
 
 async function errorOf(res: Response): Promise<ApiError> {
   try {
-    const body = (await res.json()) as { detail?: unknown; code?: unknown };
+    const body = (await res.json()) as Partial<ErrorBody>;
     if (typeof body.detail === 'string') return new ApiError(res.status, body.detail, typeof body.code === 'string' ? body.code : '');
   } catch {
     // not our JSON error shape
@@ -43,12 +27,12 @@ async function errorOf(res: Response): Promise<ApiError> {
 export interface Api {
   /** The prefixed URL of an API path, e.g. exportUrl for a download link. */
   url(path: string): string;
-  listTasks(query: { limit: number; offset: number; status?: string }): Promise<TaskList>;
+  listTasks(query: { limit: number; offset: number; status?: TaskStatus | '' }): Promise<TaskList>;
   getResult(id: string): Promise<TaskResult>;
   cancel(id: string): Promise<void>;
   retry(id: string): Promise<void>;
   remove(id: string): Promise<void>;
-  upload(file: Blob, fileName: string, kind: 'image' | 'pdf', onProgress: (fraction: number) => void): Promise<UploadAnswer>;
+  upload(file: Blob, fileName: string, kind: 'image' | 'pdf', onProgress: (fraction: number) => void): Promise<AsyncSubmitted>;
 }
 
 /** `prefix` is "/{PASSWORD}" or ""; uploads go to `uploadOrigin` (BACK_URL) when set. */
@@ -97,8 +81,8 @@ export function createApi(prefix: string, uploadOrigin: string): Api {
           if (e.lengthComputable) onProgress(e.loaded / e.total);
         });
         xhr.addEventListener('load', () => {
-          const body = (xhr.response ?? {}) as { detail?: unknown; code?: unknown };
-          if (xhr.status === 200) return resolve(xhr.response as UploadAnswer);
+          const body = (xhr.response ?? {}) as Partial<ErrorBody>;
+          if (xhr.status === 200) return resolve(xhr.response as AsyncSubmitted);
           const detail = typeof body.detail === 'string' ? body.detail : `HTTP ${xhr.status}`;
           reject(new ApiError(xhr.status, detail, typeof body.code === 'string' ? body.code : ''));
         });

@@ -3,6 +3,7 @@ import type { CardView } from './card.js';
 import type { FileKind } from './files.js';
 import { formatDuration } from './format.js';
 import { t, tm, type Message } from './i18n.js';
+import { RESULT_STATUSES, RETRYABLE_STATUSES, RUNNING_TASK_STATUSES } from '../contract/index.js';
 import { FINAL, type TaskState } from './tasks.js';
 
 function progressLine(task: TaskState): string {
@@ -16,8 +17,8 @@ function progressLine(task: TaskState): string {
 }
 
 export function taskCardView(task: TaskState): CardView {
-  const running = task.status === 'pending' || task.status === 'processing';
-  const done = task.status === 'completed' || task.status === 'partial';
+  const running = (RUNNING_TASK_STATUSES as readonly string[]).includes(task.status);
+  const done = (RESULT_STATUSES as readonly string[]).includes(task.status);
   return {
     fileName: task.fileName,
     kind: task.taskType === 'pdf_ocr' ? 'pdf' : 'image',
@@ -33,7 +34,7 @@ export function taskCardView(task: TaskState): CardView {
     can: {
       view: done,
       cancel: running && !task.cancelling,
-      retry: task.status === 'partial' || task.status === 'failed',
+      retry: (RETRYABLE_STATUSES as readonly string[]).includes(task.status),
       remove: task.status !== 'deleted',
       dismiss: false,
     },

@@ -7,10 +7,10 @@ import { h, setText } from './dom.js';
 import { formatBytes, formatDate } from './format.js';
 import type { FileKind } from './files.js';
 import { t } from './i18n.js';
-import type { MessageKey } from './messages.js';
+import type { PageTaskStatus } from './tasks.js';
 
-export type CardStatus = 'pending' | 'processing' | 'completed' | 'partial' | 'failed' | 'cancelled' | 'deleted'
-  | 'checking' | 'uploading' | 'refused' | 'cancelling';
+/** A task's status on the page, or a step before the server has the task (each has a `status.…` message). */
+export type CardStatus = PageTaskStatus | 'checking' | 'uploading' | 'refused' | 'cancelling';
 
 export interface CardView {
   fileName: string;
@@ -94,11 +94,11 @@ export function createCard(actions: CardActions): Card {
     update(v) {
       el.dataset.status = v.status;
       el.setAttribute('aria-label', v.fileName);
-      setText(badge, t(`type.${v.kind}` as MessageKey));
+      setText(badge, t(`type.${v.kind}`));
       badge.dataset.kind = v.kind;
       setText(name, v.fileName);
       name.title = v.fileName;
-      setText(status, t(`status.${v.status}` as MessageKey));
+      setText(status, t(`status.${v.status}`));
       setText(meta, [formatBytes(v.size), v.kind === 'pdf' || v.pages !== undefined ? pagesText(v.pages) : '', formatDate(v.createdAt)]
         .filter(Boolean).join(' · '));
       bar.hidden = v.percent === null;

@@ -2,18 +2,18 @@
  * What the server put in the page (limits, title, BACK_URL), and the path prefix. The prefix is the
  * first segment of this page's own URL — the server never writes the password into the page.
  */
-export interface PageConfig {
-  title: string;
-  prefixed: boolean;
-  backUrl: string;
-  maxImageMb: number;
-  maxPdfMb: number;
-  maxPdfPages: number;
+import { PAGE_CONFIG_META, type PageConfig } from '../contract/index.js';
+
+export type { PageConfig } from '../contract/index.js';
+
+/** The JSON of the page's config meta tag (the server writes it with the contract's fields). */
+export function readMetaConfig<T>(): Partial<T> {
+  const meta = document.querySelector<HTMLMetaElement>(`meta[name="${PAGE_CONFIG_META}"]`);
+  return JSON.parse(meta?.content ?? '{}') as Partial<T>;
 }
 
 export function readPageConfig(): PageConfig {
-  const meta = document.querySelector<HTMLMetaElement>('meta[name="ocr-config"]');
-  const data = JSON.parse(meta?.content ?? '{}') as Partial<PageConfig>;
+  const data = readMetaConfig<PageConfig>();
   return {
     title: data.title ?? document.title,
     prefixed: data.prefixed ?? false,

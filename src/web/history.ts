@@ -2,15 +2,14 @@
  * The task history from the server: newest first, ten a page, filtered by status. It is the
  * server's list, so it survives reloads and is the same on every device.
  */
+import { TASK_STATUSES, type TaskStatus } from '../contract/index.js';
 import type { Api } from './api.js';
 import { h, replaceChildren, setText } from './dom.js';
 import { onLangChange, t } from './i18n.js';
-import type { MessageKey } from './messages.js';
 import type { TaskCards } from './task-cards.js';
 import type { TaskStore } from './tasks.js';
 
 const PAGE_SIZE = 10;
-const STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'] as const;
 
 export interface History {
   el: HTMLElement;
@@ -35,7 +34,7 @@ export function createHistory(deps: { api: Api; store: TaskStore; cards: TaskCar
 
   let offset = 0;
   let total = 0;
-  let status = '';
+  let status: TaskStatus | '' = '';
   let failed = '';
   /** Nothing is said about an empty list before the first answer. */
   let loaded = false;
@@ -49,7 +48,7 @@ export function createHistory(deps: { api: Api; store: TaskStore; cards: TaskCar
     setText(prev, t('history.prev'));
     setText(next, t('history.next'));
     replaceChildren(filter, h('option', { value: '', text: t('history.all') }),
-      ...STATUSES.map((s) => h('option', { value: s, text: t(`status.${s}` as MessageKey) })));
+      ...TASK_STATUSES.map((s) => h('option', { value: s, text: t(`status.${s}`) })));
     filter.value = status;
     renderPager();
   };
@@ -70,7 +69,7 @@ export function createHistory(deps: { api: Api; store: TaskStore; cards: TaskCar
 
   async function load() {
     try {
-      const answer = await api.listTasks({ limit: PAGE_SIZE, offset, status: status || undefined });
+      const answer = await api.listTasks({ limit: PAGE_SIZE, offset, status });
       failed = '';
       total = answer.pagination.total;
       // A page emptied by deletions: step back to the last page that has tasks.
@@ -109,7 +108,7 @@ export function createHistory(deps: { api: Api; store: TaskStore; cards: TaskCar
   }
 
   filter.addEventListener('change', () => {
-    status = filter.value;
+    status = (TASK_STATUSES as readonly string[]).includes(filter.value) ? (filter.value as TaskStatus) : '';
     offset = 0;
     void reload();
   });

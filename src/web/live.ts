@@ -4,8 +4,11 @@
  * backoff, and subscribes again to every watched task: the server answers each subscription with
  * the task's state so far, so the page catches up on whatever it missed.
  */
+import type { ClientMessage, ServerMessage } from '../contract/index.js';
+
 export type LiveState = 'connecting' | 'open' | 'reconnecting';
-export interface LiveMessage { type: string; task_id?: string; [field: string]: unknown }
+/** What the server sends (src/contract/websocket.ts). */
+export type LiveMessage = ServerMessage;
 
 export interface Live {
   /** The tasks to hear about; subscriptions follow this set across reconnects. */
@@ -46,7 +49,7 @@ export function createLive(prefix: string): Live {
     for (const listener of stateListeners) listener(next, reconnected);
   };
 
-  const send = (message: object) => {
+  const send = (message: ClientMessage) => {
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   };
 

@@ -5,15 +5,13 @@
  */
 import './styles/base.css';
 import './styles/login.css';
+import { PASSWORD_PATTERN, type LoginConfig } from '../contract/index.js';
+import { readMetaConfig } from './config.js';
 import { h, setText } from './dom.js';
 import { applyDocumentLang, onLangChange, t, type Message, tm } from './i18n.js';
 import { createLangSwitch } from './lang-switch.js';
 
-/** What the server accepts as PASSWORD (src/config.ts): anything else cannot be right. */
-const POSSIBLE_PASSWORD = /^[A-Za-z0-9._~-]+$/;
-
-const meta = document.querySelector<HTMLMetaElement>('meta[name="ocr-config"]');
-const title = (JSON.parse(meta?.content ?? '{}') as { title?: string }).title ?? document.title;
+const title = readMetaConfig<LoginConfig>().title ?? document.title;
 
 const heading = h('h1', { class: 'login-title', text: title });
 const prompt = h('p', { class: 'login-prompt', id: 'login-prompt' });
@@ -54,7 +52,8 @@ form.addEventListener('submit', (event) => {
   busy = true;
   problem = null;
   render();
-  const check = POSSIBLE_PASSWORD.test(password) && password !== '.' && password !== '..' ? opens(password) : Promise.resolve(false);
+  // What the server cannot have as PASSWORD is not worth a request (an empty one has no form).
+  const check = password !== '' && PASSWORD_PATTERN.test(password) && password !== '.' && password !== '..' ? opens(password) : Promise.resolve(false);
   check.then((ok) => {
     if (ok) {
       location.assign(`/${encodeURIComponent(password)}`);

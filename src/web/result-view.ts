@@ -3,7 +3,8 @@
  * page by page for PDFs (failed pages marked, with their error), copy, and downloads through the
  * export API.
  */
-import type { Api, PageResult, TaskResult } from './api.js';
+import type { PageWithContent, TaskResult } from '../contract/index.js';
+import type { Api } from './api.js';
 import { h, replaceChildren, setText } from './dom.js';
 import { onLangChange, t } from './i18n.js';
 import type { TaskState } from './tasks.js';
@@ -67,7 +68,7 @@ export function createResultView(api: Api): ResultView {
   /** 0 = all pages. */
   let page = 0;
 
-  const pages = (): PageResult[] => (task?.taskType === 'pdf_ocr' ? result?.page_results ?? [] : []);
+  const pages = (): PageWithContent[] => (task?.taskType === 'pdf_ocr' ? result?.page_results ?? [] : []);
   const failedPages = () => pages().filter((p) => p.status === 'failed');
   const currentMarkdown = () => (page === 0 ? result?.content ?? '' : pages().find((p) => p.page_number === page)?.content ?? '');
 

@@ -2,18 +2,19 @@
  * What the page knows about each task, by id: filled from the REST list and kept current by
  * WebSocket messages. Cards listen for changes of their task.
  */
-import type { TaskSummary } from './api.js';
+import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus, type TaskSummary, type TaskType } from '../contract/index.js';
 import type { LiveMessage } from './live.js';
 
-export type TaskStatus = 'pending' | 'processing' | 'completed' | 'partial' | 'failed' | 'cancelled' | 'deleted';
-export const FINAL: ReadonlySet<TaskStatus> = new Set(['completed', 'partial', 'failed', 'cancelled', 'deleted']);
+/** The server's statuses, and `deleted`: the page heard the task is gone. */
+export type PageTaskStatus = TaskStatus | 'deleted';
+export const FINAL: ReadonlySet<PageTaskStatus> = new Set([...FINAL_TASK_STATUSES, 'deleted']);
 
 export interface TaskState {
   id: string;
-  taskType: 'image_ocr' | 'pdf_ocr';
+  taskType: TaskType;
   fileName: string;
   fileSize: number;
-  status: TaskStatus;
+  status: PageTaskStatus;
   totalPages: number;
   processed: number;
   failed: number;
@@ -30,17 +31,20 @@ export interface TaskState {
   actionError: string | null;
 }
 
+/** The fields of a task summary the page keeps. */
+export type SummaryFields = Pick<TaskSummary, 'id' | 'task_type' | 'status' | 'file_name' | 'file_size' | 'total_pages'
+  | 'processed_pages' | 'failed_pages' | 'progress' | 'created_at' | 'error_message'>;
+
 export interface TaskStore {
   get(id: string): TaskState | undefined;
-  fromSummary(summary: TaskSummary): TaskState;
+  fromSummary(summary: SummaryFields): TaskState;
   patch(id: string, changes: Partial<TaskState>): void;
   apply(message: LiveMessage): void;
   onChange(id: string, listener: (task: TaskState) => void): () => void;
 }
 
 const num = (value: unknown, fallback: number) => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
-const isStatus = (value: unknown): value is TaskStatus =>
-  typeof value === 'string' && ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'].includes(value);
+const isStatus = (value: unknown): value is TaskStatus => (TASK_STATUSES as readonly unknown[]).includes(value);
 
 export function createTaskStore(): TaskStore {
   const tasks = new Map<string, TaskState>();
@@ -57,7 +61,7 @@ export function createTaskStore(): TaskStore {
     notify(task);
   };
 
-  const fromSummary = (s: TaskSummary): TaskState => {
+  const fromSummary = (s: SummaryFields): TaskState => {
     const known = tasks.get(s.id);
     const task: TaskState = {
       id: s.id,
@@ -87,9 +91,10 @@ export function createTaskStore(): TaskStore {
   };
 
   const apply = (m: LiveMessage) => {
-    const id = m.task_id;
-    const task = id ? tasks.get(id) : undefined;
+    const task = 'task_id' in m && m.task_id ? tasks.get(m.task_id) : undefined;
     if (!task) return;
+    // The server's messages are typed by the contract; numbers are still checked, since a bad value
+    // would show as NaN in the card.
     switch (m.type) {
       case 'task_started':
         patch(task.id, { status: task.status === 'pending' ? 'processing' : task.status, totalPages: num(m.total_pages, task.totalPages) });
@@ -108,12 +113,10 @@ export function createTaskStore(): TaskStore {
       case 'task_completed':
       case 'task_failed':
       case 'task_cancelled': {
-        const summary = m.task as TaskSummary | undefined;
-        if (summary) fromSummary(summary);
-        const fallback = m.type === 'task_failed' ? 'failed' : m.type === 'task_cancelled' ? 'cancelled' : 'completed';
+        fromSummary(m.task);
         patch(task.id, {
-          status: isStatus(m.status) ? m.status : fallback,
-          error: typeof m.error_message === 'string' ? m.error_message : (summary?.error_message ?? task.error),
+          status: m.status,
+          error: m.task.error_message,
           cancelling: false,
           eta: null,
         });
@@ -122,6 +125,16 @@ export function createTaskStore(): TaskStore {
       case 'error':
         if (m.code === 'task_not_found') patch(task.id, { status: 'deleted', cancelling: false });
         break;
+      case 'page_completed':
+      case 'task_subscribed':
+      case 'task_unsubscribed':
+      case 'task_status_response':
+      case 'connection_established':
+      case 'pong':
+        // Nothing a card shows: task_progress follows every page.
+        break;
+      default:
+        m satisfies never;
     }
   };
 

@@ -10,7 +10,7 @@ import type { PageConfig } from './config.js';
 import { h, setText } from './dom.js';
 import { countPdfPages, refusal, sniffKind } from './files.js';
 import { onLangChange, t } from './i18n.js';
-import type { TaskStore } from './tasks.js';
+import { FINAL, type TaskStore } from './tasks.js';
 import type { TaskCards } from './task-cards.js';
 
 const PARALLEL_UPLOADS = 2;
@@ -146,7 +146,7 @@ export function createUploads(deps: { api: Api; config: PageConfig; store: TaskS
     for (const entry of entries.filter((e) => e.state.phase === 'refused')) forget(entry);
     for (const card of [...list.querySelectorAll<HTMLElement>('.card')]) {
       const status = card.dataset.status ?? '';
-      if (['completed', 'partial', 'failed', 'cancelled', 'deleted'].includes(status)) cards.dispose(card);
+      if ((FINAL as ReadonlySet<string>).has(status)) cards.dispose(card);
     }
     updateSection();
     // The cleared tasks are the history's to show now.

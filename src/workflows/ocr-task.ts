@@ -5,7 +5,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { OCR_STATUS } from './search-attributes.js';
-import { batchWindow, splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskProgress, type OcrTaskResult, type OcrTaskStatus } from './types.js';
+import { batchWindow, splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskProgress, type OcrTaskResult } from './types.js';
+import type { TaskStatus } from '../contract/index.js';
 
 const { startTask, finishTask } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -56,7 +57,7 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
   // registered (the API then starts runs without it) would reject the upsert and fail every workflow
   // task. `patched` keeps runs that an older worker began (no upserts in their history) replaying.
   const searchable = workflowInfo().typedSearchAttributes.get(OCR_STATUS) !== undefined && patched('ocr-status-search-attribute');
-  const setStatus = (status: OcrTaskStatus) => {
+  const setStatus = (status: TaskStatus) => {
     progress.status = status;
     if (searchable) upsertSearchAttributes([{ key: OCR_STATUS, value: status }]);
   };

@@ -4,7 +4,7 @@
  * Deterministic code only: the workflow imports this file.
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
-import type { OcrTaskStatus } from './types.js';
+import type { TaskStatus } from '../contract/index.js';
 
 export const OCR_STATUS = defineSearchAttributeKey('OcrStatus', SearchAttributeType.KEYWORD);
 export const OCR_TASK_TYPE = defineSearchAttributeKey('OcrTaskType', SearchAttributeType.KEYWORD);
@@ -18,7 +18,7 @@ export interface TaskSearchFields { taskType: string; fileName: string; totalPag
 /** What a new run starts with: `pending` until its first activity marks the task processing. */
 export function initialSearchAttributes(task: TaskSearchFields): SearchAttributePair[] {
   return [
-    { key: OCR_STATUS, value: 'pending' satisfies OcrTaskStatus },
+    { key: OCR_STATUS, value: 'pending' satisfies TaskStatus },
     { key: OCR_TASK_TYPE, value: task.taskType },
     { key: OCR_FILE_NAME, value: task.fileName },
     { key: OCR_PAGE_COUNT, value: task.totalPages },

@@ -1,4 +1,5 @@
 /** Types and constants shared by the workflow, the activities and the code that starts workflows. */
+import type { FinalTaskStatus, TaskStatus } from '../contract/index.js';
 
 /** ApplicationFailure type for errors that doom the whole task (bad key, unknown model). */
 export const TASK_FATAL_ERROR = 'TaskFatalError';
@@ -21,14 +22,11 @@ export interface OcrTaskInput {
   batchTimeoutMs: number;
 }
 
-export interface OcrTaskResult { status: 'completed' | 'partial' | 'failed' | 'cancelled' }
-
-/** The task statuses as the workflow sees them (the same words as the tasks table). */
-export type OcrTaskStatus = 'pending' | 'processing' | OcrTaskResult['status'];
+export interface OcrTaskResult { status: FinalTaskStatus }
 
 /** What progressQuery answers: the workflow's own view, from the batches that have reported. */
 export interface OcrTaskProgress {
-  status: OcrTaskStatus;
+  status: TaskStatus;
   total: number;
   /** Pages stored as completed by batches that have finished (pages of running batches not yet). */
   done: number;

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { storeFile } from '../../src/store/files.js';
 import { getTask, insertTask } from '../../src/store/tasks.js';
-import { startStrandedTasks } from '../../src/tasks/runs.js';
+import { createTaskLifecycle } from '../../src/tasks/lifecycle.js';
 import { testEnv } from '../helpers/env.js';
 import { taggedImage } from '../helpers/images.js';
 import { stubMarkdown } from '../helpers/model-stub.js';
@@ -41,10 +41,10 @@ async function insertPendingTask(tag: number, ageSeconds: number): Promise<strin
 test('pending tasks older than a minute get their workflow; younger ones and finished ones are left alone', async () => {
   const lost = await insertPendingTask(1, 300);
   const young = await insertPendingTask(2, 0);
-  const client = new Client({ connection, namespace: stack.config.temporal.namespace });
-  const log = pino({ level: 'silent' });
+  const temporal = new Client({ connection, namespace: stack.config.temporal.namespace });
+  const tasks = createTaskLifecycle({ pool: stack.pool, temporal, config: stack.config, log: pino({ level: 'silent' }) });
 
-  assert.equal(await startStrandedTasks(stack.pool, client, stack.config, log), 1);
+  assert.equal(await tasks.recoverStranded(), 1);
   const task = await waitForTask(stack, lost);
   assert.equal(task.status, 'completed');
   const { body } = await getJson<{ data: { content: string } }>(`${stack.api}/api/tasks/${lost}/result`);
@@ -52,6 +52,6 @@ test('pending tasks older than a minute get their workflow; younger ones and fin
 
   assert.equal((await getTask(stack.pool, young))?.status, 'pending', 'a task just submitted is not touched');
   assert.equal(stack.stub.callsFor(2).length, 0);
-  assert.equal(await startStrandedTasks(stack.pool, client, stack.config, log), 0, 'nothing left to start');
+  assert.equal(await tasks.recoverStranded(), 0, 'nothing left to start');
   assert.equal(stack.stub.callsFor(1).length, 1);
 });

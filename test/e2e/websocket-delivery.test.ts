@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import { markTaskStarted, finishTask } from '../../src/store/tasks.js';
+import { recordOutcome, recordPage, recordStart } from '../../src/tasks/record.js';
 import { taggedImage } from '../helpers/images.js';
 import { makePdf, pageTags } from '../helpers/pdfs.js';
 import { spawnService } from '../helpers/processes.js';
@@ -74,8 +74,12 @@ test('after the event listener lost its connection, subscribers catch up on what
   await idle.pool.query('select pg_terminate_backend($1)', [old]);
   await eventually(async () => ((await listeners()).includes(old) ? undefined : true), 'the old listener to go');
   // Announced while nobody listens: these notifications are lost.
-  await markTaskStarted(idle.pool, taskId);
-  await finishTask(idle.pool, taskId, { status: 'completed', errorCode: null, errorMessage: null, resultSummary: { total_pages: 1 } });
+  await recordStart(idle.pool, taskId, 'stub-model');
+  await recordPage(idle.pool, {
+    taskId, pageNumber: 1, status: 'completed', content: 'missed', errorClass: null, errorMessage: null,
+    attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null,
+  });
+  await recordOutcome(idle.pool, taskId, { kind: 'done' });
   const finishedAt = Date.now();
 
   const done = await client.waitFor(ofType('task_completed', taskId), 'task_completed after the reconnect');

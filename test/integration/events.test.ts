@@ -6,12 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
-import { listenForTaskEvents, type EventListener, type TaskEvent } from '../../src/store/events.js';
+import type { TaskEvent } from '../../src/contract/index.js';
+import { listenForTaskEvents, type EventListener } from '../../src/store/events.js';
 import { storeFile } from '../../src/store/files.js';
 import { migrate } from '../../src/store/migrate.js';
-import { savePage, type PageResult } from '../../src/store/pages.js';
+import type { PageResult } from '../../src/store/pages.js';
 import { createPool, type Pool } from '../../src/store/pool.js';
-import { finishTask, insertTask, markTaskStarted } from '../../src/store/tasks.js';
+import { insertTask } from '../../src/store/tasks.js';
+import { recordOutcome, recordPage, recordStart } from '../../src/tasks/record.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { eventually } from '../helpers/stack.js';
 
@@ -60,12 +62,12 @@ const eventsOf = (taskId: string) => events.filter((e) => e.task_id === taskId);
 
 test('a task\'s life arrives as events, in order, with progress', async () => {
   const id = await newTask(2);
-  await markTaskStarted(pool, id);
-  await markTaskStarted(pool, id); // a replay changes nothing and announces nothing
-  await savePage(pool, page(id, 1, 'hello'));
-  await savePage(pool, page(id, 1, 'hello')); // likewise
-  await savePage(pool, page(id, 2, null));
-  await finishTask(pool, id, { status: 'partial', errorCode: 'server_error', errorMessage: 'boom', resultSummary: {} });
+  assert.equal(await recordStart(pool, id, 'm'), true);
+  assert.equal(await recordStart(pool, id, 'm'), false, 'a replay changes nothing and announces nothing');
+  await recordPage(pool, page(id, 1, 'hello'));
+  await recordPage(pool, page(id, 1, 'hello')); // likewise
+  await recordPage(pool, page(id, 2, null));
+  assert.equal((await recordOutcome(pool, id, { kind: 'done' }))?.status, 'partial');
 
   const got = await eventually(() => Promise.resolve(eventsOf(id).length >= 4 ? eventsOf(id) : undefined), 'four events');
   assert.deepEqual(got, [
@@ -80,6 +82,6 @@ test('after its connection is killed the listener reconnects, says so, and hears
   await pool.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %'`);
   await eventually(() => Promise.resolve(reconnects >= 1 ? true : undefined), 'the listener to reconnect', 15_000);
   const id = await newTask(1);
-  await markTaskStarted(pool, id);
+  await recordStart(pool, id, 'm');
   await eventually(() => Promise.resolve(eventsOf(id).length === 1 ? true : undefined), 'the event after the reconnect');
 });

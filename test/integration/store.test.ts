@@ -8,9 +8,11 @@ import { after, before, test } from 'node:test';
 import { migrate, readMigrations } from '../../src/store/migrate.js';
 import { createPool, type Pool } from '../../src/store/pool.js';
 import { cachedFilePath, storeFile } from '../../src/store/files.js';
-import { finishTask, getTask, insertTask, markTaskStarted, resetForRetry } from '../../src/store/tasks.js';
+import { getTask, insertTask, resetForRetry } from '../../src/store/tasks.js';
+import { recordOutcome, recordPage, recordStart } from '../../src/tasks/record.js';
 import { detailedProgress } from '../../src/api/views/progress-view.js';
-import { completedPageNumbers, joinedContent, savePage, type PageResult } from '../../src/store/pages.js';
+import { completedPageNumbers, joinedContent, type PageResult } from '../../src/store/pages.js';
+import { PAGE_STATUSES, TASK_STATUSES, TASK_TYPES } from '../../src/contract/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let db: TestDatabase;
@@ -74,13 +76,13 @@ test('pages: saves are idempotent, a completed page is never overwritten, counte
     errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null,
   });
 
-  await savePage(pool, page(1, 'failed'));
-  await savePage(pool, page(1, 'completed', 'one'));
-  await savePage(pool, page(1, 'failed'));
-  await savePage(pool, page(1, 'completed', 'one'));
+  await recordPage(pool, page(1, 'failed'));
+  await recordPage(pool, page(1, 'completed', 'one'));
+  await recordPage(pool, page(1, 'failed'));
+  await recordPage(pool, page(1, 'completed', 'one'));
   // Twenty pages saved concurrently: the counters must see every one of them.
-  await Promise.all(Array.from({ length: 20 }, (_, i) => savePage(pool, page(i + 2, 'completed', `page ${i + 2}`))));
-  await savePage(pool, page(25, 'failed'));
+  await Promise.all(Array.from({ length: 20 }, (_, i) => recordPage(pool, page(i + 2, 'completed', `page ${i + 2}`))));
+  await recordPage(pool, page(25, 'failed'));
 
   const task = await getTask(pool, taskId);
   assert.equal(task?.processed_pages, 21);
@@ -97,19 +99,19 @@ test('after a retry, pages per minute and the ETA count only the retry\'s own pa
   await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'application/pdf' });
   const taskId = randomUUID();
   await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'r.pdf', fileSize: 500, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 12, metadata: {} });
-  const save = (n: number, status: 'completed' | 'failed') => savePage(pool, {
+  const save = (n: number, status: 'completed' | 'failed') => recordPage(pool, {
     taskId, pageNumber: n, status, content: status === 'completed' ? `page ${n}` : null, errorClass: status === 'failed' ? 'server_error' : null,
     errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null,
   });
   // The first run, an hour ago: 8 pages done, 4 failed.
-  await markTaskStarted(pool, taskId);
+  await recordStart(pool, taskId, 'm');
   for (let n = 1; n <= 12; n++) await save(n, n <= 8 ? 'completed' : 'failed');
-  await finishTask(pool, taskId, { status: 'partial', errorCode: 'server_error', errorMessage: 'boom', resultSummary: {} });
+  assert.equal((await recordOutcome(pool, taskId, { kind: 'done' }))?.status, 'partial');
   await pool.query(`update tasks set started_at = now() - interval '1 hour' where id = $1`, [taskId]);
 
   // The retry started two minutes ago and has redone 2 of the 4 failed pages.
   await resetForRetry(pool, taskId);
-  await markTaskStarted(pool, taskId);
+  await recordStart(pool, taskId, 'm');
   await pool.query(`update tasks set run_started_at = now() - interval '2 minutes' where id = $1`, [taskId]);
   for (const n of [9, 10]) await save(n, 'completed');
 
@@ -119,4 +121,22 @@ test('after a retry, pages per minute and the ETA count only the retry\'s own pa
   assert.equal(progress.processed_pages, 10);
   assert.equal(progress.processing_rate, 1, '2 pages in 2 minutes (not 10 pages in an hour)');
   assert.ok(Math.abs((progress.estimated_time_remaining ?? 0) - 120) <= 2, `2 pages left at 1 a minute: ${progress.estimated_time_remaining}`);
+});
+
+test('the tables take every status and type of the contract, and nothing else', async () => {
+  // A status added to src/contract without a migration of the check constraints fails here.
+  const { rows } = await pool.query<{ column: string; allowed: string[] }>(
+    `select c.conrelid::regclass::text || '.' || a.attname as column,
+            (select array_agg(m[1] order by m[1]) from regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') m) as allowed
+     from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any(c.conkey)
+     where c.contype = 'c' and c.conrelid in ('tasks'::regclass, 'pages'::regclass) and array_length(c.conkey, 1) = 1
+       and a.attname in ('status', 'task_type')`,
+  );
+  const allowed = Object.fromEntries(rows.map((r) => [r.column, r.allowed]));
+  const sorted = (values: readonly string[]) => [...values].sort();
+  assert.deepEqual(allowed, {
+    'tasks.status': sorted(TASK_STATUSES),
+    'tasks.task_type': sorted(TASK_TYPES),
+    'pages.status': sorted(PAGE_STATUSES),
+  });
 });

@@ -12,7 +12,7 @@ test('no environment gives the seed defaults', () => {
   assert.equal(c.vision.apiKey, 'sk-111111111');
   assert.equal(c.vision.model, 'gpt-4o');
   assert.equal(c.vision.concurrency, 5);
-  assert.equal(c.vision.maxRetries, 5);
+  assert.equal(c.vision.maxAttempts, 5);
   assert.equal(c.vision.timeoutMs, 300_000);
   assert.equal(c.http.password, 'pwd');
   assert.equal(c.http.port, 54188);

@@ -1,4 +1,4 @@
-/** Looks up the task a route names, or answers 404 as the seed did. */
+/** Looks up the task a route names, or answers 404 as the old service did. */
 import type { Queryable } from '../../store/pool.js';
 import { getTask, type TaskRow } from '../../store/tasks.js';
 import { httpError } from './errors.js';

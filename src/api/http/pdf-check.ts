@@ -2,7 +2,10 @@
 import type { PdfPool } from '../../pdf/pool.js';
 import { httpError } from './errors.js';
 
-/** Returns the page count, or throws the 400 the seed gave (or would have given) for the problem. */
+/**
+ * Returns the page count, or throws the 400 the old service gave (or would have given) for the problem
+ * (docs/compatibility.md, "Limits and their messages").
+ */
 export async function checkPdf(pdf: PdfPool, path: string, maxPages: number): Promise<number> {
   const result = await pdf.inspect(path);
   if (!result.ok) {

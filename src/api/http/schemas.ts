@@ -1,13 +1,12 @@
 /**
  * Request schemas: the routes validate their input with these, and the OpenAPI document
  * (openapi/document.ts) is generated from the same objects, so the two cannot drift apart.
- * Error codes and messages stay with the routes; the schemas carry the seed's messages where zod
- * produces them.
+ * Error codes and messages stay with the routes; the schemas carry the messages clients of the old
+ * service know (docs/compatibility.md, "Limits and their messages") where zod produces them.
  */
 import { z } from 'zod';
-import type { TaskStatus } from '../../store/tasks.js';
+import { TASK_STATUSES } from '../../contract/index.js';
 
-export const TASK_STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
 export const MAX_BATCH_STATUS_IDS = 50;
 export const MAX_BATCH_FILES = 20;
 /** Multipart field of the single-file submit routes, and of the batch route (repeated). */

@@ -113,7 +113,8 @@ async function saveFile(stream: NodeJS.ReadableStream & { truncated?: boolean },
   return { path: tempPath, fileName: cleanFileName(clientName), size, sha256: hash.digest('hex'), mimeType, tooLarge, discard };
 }
 
-/** One file in field `field`: missing, empty and too-large files are 400s with the seed's messages. */
+/** One file in field `field`: missing, empty and too-large files are 400s with the messages clients
+ * of the old service know (docs/compatibility.md, "Limits and their messages"). */
 export async function receiveUpload(ctx: Context, tmpDir: string, limits: { field: string; maxBytes: number; tooLargeMessage: string }): Promise<Upload> {
   const [upload] = await receiveFiles(ctx, tmpDir, { field: limits.field, maxFiles: 1, maxBytes: limits.maxBytes });
   if (!upload) throw httpError(400, 'missing_file', `未收到文件 (no file in field "${limits.field}")`);

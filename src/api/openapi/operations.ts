@@ -87,10 +87,10 @@ export function listOperations(config: Config): Operation[] {
       ok: { description: 'The files that became tasks and the ones refused', schema: r.BatchSubmitted },
       errors: { 400: ['invalid_multipart', 'missing_file', 'too_many_files', 'upload_aborted'], 503: ['temporal_unavailable'] },
     },
-    submit('/process/image', 'image', 'processImage', "Submit an image (the seed web page's route)", r.ProcessSubmitted.image),
-    submit('/process/pdf', 'pdf', 'processPdf', "Submit a PDF (the seed web page's route)", r.ProcessSubmitted.pdf),
-    submit('/api/tasks/image', 'image', 'submitImageLegacy', "Submit an image (the seed's older route)", r.LegacySubmitted, "Unlike the seed, bad input is a 400, not a 500."),
-    submit('/api/tasks/pdf', 'pdf', 'submitPdfLegacy', "Submit a PDF (the seed's older route)", r.LegacySubmitted, "Unlike the seed, bad input is a 400, not a 500."),
+    submit('/process/image', 'image', 'processImage', "Submit an image (the old web page's route)", r.ProcessSubmitted.image),
+    submit('/process/pdf', 'pdf', 'processPdf', "Submit a PDF (the old web page's route)", r.ProcessSubmitted.pdf),
+    submit('/api/tasks/image', 'image', 'submitImageLegacy', 'Submit an image (an older route)', r.LegacySubmitted, 'Bad input is a 400 (the old service answered 500).'),
+    submit('/api/tasks/pdf', 'pdf', 'submitPdfLegacy', 'Submit a PDF (an older route)', r.LegacySubmitted, 'Bad input is a 400 (the old service answered 500).'),
 
     { method: 'get', path: '/api/tasks', operationId: 'listTasks', tag: TASKS, summary: 'List tasks, newest first', query: listQuery, ok: { description: 'One page of tasks', schema: r.TaskList }, errors: { 400: ['invalid_query'] } },
     {
@@ -107,7 +107,7 @@ export function listOperations(config: Config): Operation[] {
     },
     {
       method: 'get', path: '/api/tasks/:id/progress', operationId: 'getTaskProgress', tag: TASKS, summary: 'Pages done and failed, pages per minute, time left',
-      description: '`latest_progress` holds the same figures as `detailed_progress` (the seed always sent null).',
+      description: '`latest_progress` holds the same figures as `detailed_progress` (the old service always sent null).',
       params: taskParams, ok: { description: 'The progress', schema: r.TaskProgress }, errors: TASK_ERRORS,
     },
     { method: 'get', path: '/api/tasks/:id/batches', operationId: 'getTaskBatches', tag: TASKS, summary: "The task's page batches", params: taskParams, ok: { description: 'The batches', schema: r.TaskBatches }, errors: TASK_ERRORS },
@@ -134,7 +134,7 @@ export function listOperations(config: Config): Operation[] {
     },
     {
       method: 'get', path: '/api/system/stats', operationId: 'systemStats', tag: 'System', summary: 'Tasks by type and status, Temporal workers, the machine and WebSockets',
-      ok: { description: 'The seed\'s shape, with real figures', schema: r.SystemStats },
+      ok: { description: 'The old service\'s shape, with real figures', schema: r.SystemStats },
     },
     {
       method: 'get', path: '/api/system/health', operationId: 'systemHealth', tag: 'System', summary: 'Issues: CPU, memory or disk over 90 %, a page error rate over 10 %, an unreachable dependency',
@@ -142,7 +142,7 @@ export function listOperations(config: Config): Operation[] {
     },
     {
       method: 'get', path: '/api/system/metrics', operationId: 'systemMetrics', tag: 'System', summary: 'Page latency and error figures of the last hour, and this process\'s request and model-call latencies',
-      ok: { description: 'The seed\'s shape, with real figures', schema: r.SystemMetrics },
+      ok: { description: 'The old service\'s shape, with real figures', schema: r.SystemMetrics },
     },
     {
       method: 'get', path: '/metrics', operationId: 'prometheusMetrics', tag: 'System', summary: 'Prometheus metrics of this process',

@@ -4,16 +4,18 @@
  * real answers against them instead).
  */
 import { z } from 'zod';
-import { TASK_STATUSES, taskId } from '../http/schemas.js';
+import type * as contract from '../../contract/index.js';
+import { BATCH_STATUSES, PAGE_STATUSES, TASK_STATUSES, TASK_TYPES } from '../../contract/index.js';
+import { taskId } from '../http/schemas.js';
 
 const int = z.number().int();
 const dateTime = z.string().meta({ format: 'date-time' });
 const sizeMb = z.string().meta({ description: 'File size in MB, two decimals', example: '3.21' });
 
 export const ErrorBody = z.object({
-  detail: z.string().meta({ description: 'What went wrong, for a person (often Chinese, as in the seed, with an English note)' }),
+  detail: z.string().meta({ description: 'What went wrong, for a person (often Chinese, as clients of the old service read it, with an English note)' }),
   code: z.string().meta({ description: 'Stable machine-readable error code' }),
-}).meta({ id: 'Error' });
+}).meta({ id: 'Error' }) satisfies z.ZodType<contract.ErrorBody>;
 
 export const Usage = z.object({
   model: z.string().nullable().meta({ description: 'MODEL when the task (or its latest retry) started; null before' }),
@@ -22,15 +24,35 @@ export const Usage = z.object({
   total_tokens: int,
   cost: z.number().nullable().meta({ description: 'From MODEL_PRICES (per 1M tokens); null when the model has no price' }),
   currency: z.string().nullable().meta({ description: 'PRICE_CURRENCY; null when cost is null', example: 'USD' }),
-}).meta({ id: 'Usage', description: 'Tokens the model reported for this task, and their cost' });
+}).meta({ id: 'Usage', description: 'Tokens the model reported for this task, and their cost' }) satisfies z.ZodType<contract.Usage>;
 
-const TaskStatus = z.enum(TASK_STATUSES).meta({ id: 'TaskStatus', description: '`partial`: some pages failed (listed per page)' });
+const ResultSummary = z.object({
+  total_pages: int, successful_pages: int, failed_pages: int,
+  success_rate: z.string().meta({ example: '87.5%' }),
+  processing_time: z.number().meta({ description: 'Seconds from the first start to the outcome' }),
+  content_length: int,
+  file_size_mb: sizeMb,
+}).meta({ id: 'ResultSummary' }) satisfies z.ZodType<contract.ResultSummary>;
+
+/** What each status means to a client: a status added to the contract must be described here. */
+const STATUS_MEANINGS: Record<contract.TaskStatus, string> = {
+  pending: 'waiting for a worker',
+  processing: 'its pages are with the model',
+  completed: 'every page has its Markdown',
+  partial: 'some pages failed (each listed with its error); the others have their Markdown',
+  failed: 'no page could be recognised, or something doomed the whole task (error_code, error_message)',
+  cancelled: 'stopped on request; the pages done before are kept',
+};
+const TaskStatus = z.enum(TASK_STATUSES).meta({
+  id: 'TaskStatus',
+  description: TASK_STATUSES.map((status) => `\`${status}\`: ${STATUS_MEANINGS[status]}`).join('; '),
+});
 
 export const Task = z.object({
   id: taskId,
-  task_type: z.enum(['image_ocr', 'pdf_ocr']),
+  task_type: z.enum(TASK_TYPES),
   status: TaskStatus,
-  queue_status: z.enum(['pending', 'processing', 'completed', 'failed', 'cancelled']).meta({ description: "The seed's queue status: a partial task counts as completed" }),
+  queue_status: z.enum(TASK_STATUSES).exclude(['partial']).meta({ description: 'The status as a queue sees it, for clients of the old service: a partial task counts as completed' }),
   file_name: z.string(),
   file_size: int.meta({ description: 'Bytes' }),
   file_size_mb: sizeMb,
@@ -46,13 +68,13 @@ export const Task = z.object({
   error_code: z.string().nullable(),
   error_message: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
-  result_summary: z.record(z.string(), z.unknown()).nullable(),
+  result_summary: ResultSummary.nullable(),
   usage: Usage,
-}).meta({ id: 'Task' });
+}).meta({ id: 'Task' }) satisfies z.ZodType<contract.TaskSummary>;
 
 export const Page = z.object({
   page_number: int,
-  status: z.enum(['completed', 'failed']),
+  status: z.enum(PAGE_STATUSES),
   content_length: int,
   processing_time: z.number().meta({ description: 'Seconds' }),
   attempts: int,
@@ -60,9 +82,10 @@ export const Page = z.object({
   error_message: z.string().nullable(),
   prompt_tokens: int.nullable().meta({ description: 'As the model reported them; null for a failed page or a model that reports no usage' }),
   completion_tokens: int.nullable(),
-}).meta({ id: 'Page' });
+}).meta({ id: 'Page' }) satisfies z.ZodType<contract.PageSummary>;
 
-export const PageWithContent = Page.extend({ content: z.string().nullable().meta({ description: 'Markdown; null for a failed page' }) }).meta({ id: 'PageWithContent' });
+export const PageWithContent = Page.extend({ content: z.string().nullable().meta({ description: 'Markdown; null for a failed page' }) })
+  .meta({ id: 'PageWithContent' }) satisfies z.ZodType<contract.PageWithContent>;
 
 export const TaskResult = z.object({
   task_id: taskId,
@@ -75,7 +98,7 @@ export const TaskResult = z.object({
   content: z.string().meta({ description: 'The Markdown of every page in order; "" until the task is completed or partial' }),
   page_results: z.array(PageWithContent).meta({ description: 'Each page of a finished PDF; [] for images' }),
   usage: Usage,
-}).meta({ id: 'TaskResult' });
+}).meta({ id: 'TaskResult' }) satisfies z.ZodType<contract.TaskResult>;
 
 export const PageStatistics = z.object({
   total_pages: int, completed_pages: int, failed_pages: int, pending_pages: int, processing_pages: int,
@@ -89,14 +112,14 @@ export const DetailedProgress = z.object({
   progress_percentage: z.number(),
   processing_rate: z.number().meta({ description: 'Pages per minute since the task started' }),
   estimated_time_remaining: int.nullable().meta({ description: 'Seconds; null while the rate is unknown' }),
-}).meta({ id: 'DetailedProgress' });
+}).meta({ id: 'DetailedProgress' }) satisfies z.ZodType<contract.DetailedProgress>;
 
 export const Batch = z.object({
   id: z.string(), task_id: taskId, batch_number: int,
-  status: z.enum(['pending', 'processing', 'completed', 'partial', 'failed']),
+  status: z.enum(BATCH_STATUSES),
   page_start: int, page_end: int, pages_count: int, processed_pages: int, failed_pages: int,
   processing_time: z.number().meta({ description: 'Seconds' }),
-}).meta({ id: 'Batch' });
+}).meta({ id: 'Batch' }) satisfies z.ZodType<contract.BatchView>;
 
 const success = <T extends z.ZodType>(data: T) => z.object({ status: z.literal('success'), data });
 
@@ -104,15 +127,15 @@ export const TaskList = z.object({
   status: z.literal('success'),
   data: z.array(Task),
   pagination: z.object({ limit: int, offset: int, total: int }),
-}).meta({ id: 'TaskList' });
+}).meta({ id: 'TaskList' }) satisfies z.ZodType<contract.TaskList>;
 
-export const TaskDetails = success(Task.extend({ page_results: z.array(Page) }));
+export const TaskDetails = success(Task.extend({ page_results: z.array(Page) }) satisfies z.ZodType<contract.TaskDetails>);
 export const TaskResultAnswer = success(TaskResult);
 export const TaskPages = success(z.object({ task_id: taskId, pages: z.array(PageWithContent), total_pages: int, page_statistics: PageStatistics }));
 export const TaskPage = success(z.object({ task_id: taskId, page_number: int, page_result: PageWithContent }));
 export const TaskProgress = success(z.object({
   task_info: Task,
-  // The same figures as detailed_progress (the seed always sent null).
+  // The same figures as detailed_progress (the old service always sent null).
   latest_progress: DetailedProgress,
   batches: z.array(Batch),
   page_statistics: PageStatistics,
@@ -138,7 +161,7 @@ export const ExportJson = z.object({
 });
 
 const submittedPdf = { total_pages: int, file_size_mb: sizeMb };
-const estimate = int.meta({ description: "Seconds (the seed's rough guess: 30 per image, 3 per PDF page)" });
+const estimate = int.meta({ description: 'Seconds (a rough guess, as the old service gave it: 30 per image, 3 per PDF page)' });
 
 const AsyncImageSubmitted = z.object({
   status: z.literal('success'),
@@ -147,7 +170,10 @@ const AsyncImageSubmitted = z.object({
   estimated_time: estimate,
   endpoints: z.object({ status: z.string(), result: z.string(), cancel: z.string(), websocket: z.string() }).meta({ description: 'URLs with the prefix the client used' }),
 });
-export const AsyncSubmitted = { image: AsyncImageSubmitted, pdf: AsyncImageSubmitted.extend(submittedPdf) };
+export const AsyncSubmitted = {
+  image: AsyncImageSubmitted satisfies z.ZodType<contract.AsyncSubmitted>,
+  pdf: AsyncImageSubmitted.extend(submittedPdf) satisfies z.ZodType<contract.AsyncSubmitted>,
+};
 
 const ProcessImageSubmitted = z.object({
   status: z.literal('accepted'),
@@ -166,7 +192,7 @@ export const BatchSubmitted = z.object({
   status: z.literal('success'),
   message: z.string(),
   submitted_tasks: z.array(z.object({ task_id: taskId, filename: z.string(), type: z.enum(['image', 'pdf']), total_pages: int.optional().meta({ description: 'PDFs only' }), estimated_time: estimate })),
-  failed_files: z.array(z.object({ filename: z.string(), error: z.string().meta({ description: "The seed's per-file message" }), code: z.string() })),
+  failed_files: z.array(z.object({ filename: z.string(), error: z.string().meta({ description: 'The per-file message clients of the old service know' }), code: z.string() })),
   total_tasks: int,
   total_estimated_time: int,
   endpoints: z.object({ batch_status: z.string(), websocket: z.string() }),

@@ -1,5 +1,5 @@
 /**
- * GET /openapi.json and GET /docs (no password, as in the seed): the OpenAPI document and Swagger UI,
+ * GET /openapi.json and GET /docs (no password, as in the old service): the OpenAPI document and Swagger UI,
  * served from the swagger-ui-dist package, never from a CDN. The assets' URLs carry a version, so
  * they are cached for a year; the page and the document are revalidated every time.
  */

@@ -1,5 +1,6 @@
 /** Progress, page statistics and batches of a task, computed from the task row and its pages. */
-import { FINAL_STATUSES, type TaskRow } from '../../store/tasks.js';
+import { isFinalStatus, type BatchStatus, type BatchView, type DetailedProgress } from '../../contract/index.js';
+import type { TaskRow } from '../../store/tasks.js';
 import type { PageRow } from '../../store/pages.js';
 import { progressPercent } from './task-view.js';
 
@@ -25,14 +26,14 @@ export function pageStatisticsView(task: TaskRow, pages: PageRow[]) {
  * Pages per minute in the current run (after a retry: only the pages it did, since it started), and
  * the seconds left at that rate (null while unknown).
  */
-export function detailedProgress(task: TaskRow, now = Date.now()) {
+export function detailedProgress(task: TaskRow, now = Date.now()): DetailedProgress {
   const done = task.processed_pages + task.failed_pages;
   const end = task.completed_at?.getTime() ?? now;
   const since = task.run_started_at ?? task.started_at;
   const minutes = since ? (end - since.getTime()) / 60_000 : 0;
   const rate = minutes > 0 ? Math.max(0, done - task.run_base_pages) / minutes : 0;
   const remaining = task.total_pages - done;
-  const final = FINAL_STATUSES.includes(task.status);
+  const final = isFinalStatus(task.status);
   return {
     total_pages: task.total_pages,
     processed_pages: task.processed_pages,
@@ -43,12 +44,14 @@ export function detailedProgress(task: TaskRow, now = Date.now()) {
   };
 }
 
-type BatchStatus = 'pending' | 'processing' | 'completed' | 'partial' | 'failed';
-
-/** The seed's page_batches rows, derived from the batch size the task ran with and its pages. */
-export function batchesView(task: TaskRow, pages: PageRow[], batchSize: number) {
+/**
+ * The old service's page_batches rows (docs/compatibility.md, "Task queries"), derived from the batch
+ * size the task ran with and its pages.
+ */
+export function batchesView(task: TaskRow, pages: PageRow[], batchSize: number): BatchView[] {
   const byNumber = new Map(pages.map((p) => [p.page_number, p]));
-  const batches = [];
+  const final = isFinalStatus(task.status);
+  const batches: BatchView[] = [];
   for (let first = 1, n = 1; first <= task.total_pages; first += batchSize, n++) {
     const last = Math.min(task.total_pages, first + batchSize - 1);
     const rows = [];
@@ -57,7 +60,7 @@ export function batchesView(task: TaskRow, pages: PageRow[], batchSize: number) 
     const failed = rows.length - completed;
     const count = last - first + 1;
     let status: BatchStatus;
-    if (rows.length === count || FINAL_STATUSES.includes(task.status)) {
+    if (rows.length === count || final) {
       // A finished task's missing pages never will be: they count as failed.
       status = completed === count ? 'completed' : completed === 0 ? 'failed' : 'partial';
     } else {
@@ -72,7 +75,7 @@ export function batchesView(task: TaskRow, pages: PageRow[], batchSize: number) 
       page_end: last,
       pages_count: count,
       processed_pages: completed,
-      failed_pages: FINAL_STATUSES.includes(task.status) ? count - completed : failed,
+      failed_pages: final ? count - completed : failed,
       processing_time: Math.round(rows.reduce((sum, r) => sum + r.processing_ms, 0) / 10) / 100,
     });
   }

@@ -1,5 +1,6 @@
 /**
- * The seed's /api/system/* answers (reference/seed-contract.md §3.5), filled with real figures: the
+ * The /api/system/* answers in the old service's shapes (docs/compatibility.md, "System and health"),
+ * filled with real figures: the
  * machine, the data directory's disk, tasks and pages from Postgres, workers from Temporal's task
  * queue, WebSockets from the hub and request latencies from this process's metrics.
  */
@@ -8,7 +9,7 @@ import os from 'node:os';
 import type { HubStats } from '../ws/hub.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { RecentPages, TaskCount } from '../../store/stats.js';
-import type { TaskType } from '../../store/tasks.js';
+import type { TaskType } from '../../contract/index.js';
 import type { Poller } from '../../temporal/task-queue.js';
 
 const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
@@ -39,7 +40,7 @@ export async function systemResources(dataDir: string) {
 
 export type SystemResources = Awaited<ReturnType<typeof systemResources>>;
 
-/** One of the seed's queue objects, for a task type. */
+/** One of the old service's queue objects, for a task type. */
 export function queueView(counts: TaskCount[], type: TaskType) {
   const of = (...statuses: string[]) => counts
     .filter((c) => c.task_type === type && statuses.includes(c.status))
@@ -61,7 +62,7 @@ export function queueView(counts: TaskCount[], type: TaskType) {
   };
 }
 
-/** The seed's worker-pool object: here the Temporal workers polling the task queue. */
+/** The old service's worker-pool object: here the Temporal workers polling the task queue. */
 export function workersView(pollers: Poller[] | null, concurrency: number) {
   return {
     total_workers: pollers?.length ?? 0,
@@ -81,7 +82,7 @@ export function websocketView(stats: HubStats) {
   return { ...stats, connection_timeout: stats.heartbeat_interval * 2, timestamp: new Date().toISOString() };
 }
 
-/** The seed's rule: more than 90 % CPU, memory or disk, or an error rate over 0.1, is an issue. */
+/** The old service's rule: more than 90 % CPU, memory or disk, or an error rate over 0.1, is an issue. */
 export function healthIssues(resources: SystemResources, pages: RecentPages, checks: Record<string, string>): string[] {
   const issues: string[] = [];
   for (const [name, result] of Object.entries(checks)) if (result !== 'ok') issues.push(`${name} unreachable: ${result}`);

@@ -1,24 +1,36 @@
-/** Task and page rows in the JSON shapes the seed's clients read (reference/seed-contract.md §3.2). */
-import { FINAL_STATUSES, type TaskRow } from '../../store/tasks.js';
+/**
+ * Task and page rows in the JSON shapes clients read (src/contract/rest.ts; the fields kept from the
+ * old service are in docs/compatibility.md, "Task queries").
+ */
+import {
+  isFinalStatus, RESULT_STATUSES, type PageSummary, type PageWithContent, type QueueStatus, type TaskDetails, type TaskResult,
+  type TaskStatus, type TaskSummary,
+} from '../../contract/index.js';
 import type { PageRow } from '../../store/pages.js';
+import type { TaskRow } from '../../store/tasks.js';
 import { usageView, type Pricing } from '../../pricing.js';
 
 const MB = 1024 * 1024;
 
 export const fileSizeMb = (bytes: number) => (bytes / MB).toFixed(2);
 
-/** The seed's queue_status has no `partial`: for a queue, a partial task is done. */
-function queueStatus(status: TaskRow['status']): string {
+const iso = (date: Date) => date.toISOString();
+const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** queue_status knows no `partial`: for a queue, a partial task is done. */
+function queueStatus(status: TaskStatus): QueueStatus {
   return status === 'partial' ? 'completed' : status;
 }
 
-/** 100 once the task has an outcome (as the seed reported); a cancelled task shows how far it got. */
+export const hasResult = (status: TaskStatus) => (RESULT_STATUSES as readonly TaskStatus[]).includes(status);
+
+/** 100 once the task has an outcome (as clients have always read it); a cancelled task shows how far it got. */
 export function progressPercent(task: TaskRow): number {
-  if (FINAL_STATUSES.includes(task.status) && task.status !== 'cancelled') return 100;
+  if (isFinalStatus(task.status) && task.status !== 'cancelled') return 100;
   return Math.round(((task.processed_pages + task.failed_pages) / task.total_pages) * 1000) / 10;
 }
 
-export function pageSummary(page: PageRow) {
+export function pageSummary(page: PageRow): PageSummary {
   return {
     page_number: page.page_number,
     status: page.status,
@@ -33,16 +45,18 @@ export function pageSummary(page: PageRow) {
   };
 }
 
+export const pageWithContent = (page: PageRow): PageWithContent => ({ ...pageSummary(page), content: page.content });
+
 /**
  * GET /api/tasks/{id}: the task row plus page summaries (content lives at /result, not here).
  * `pricing` (MODEL_PRICES) turns tokens into a cost; without it `usage.cost` is null.
  */
-export function taskDetails(task: TaskRow, pages: PageRow[], pricing?: Pricing) {
+export function taskDetails(task: TaskRow, pages: PageRow[], pricing?: Pricing): TaskDetails {
   return { ...taskSummary(task, pricing), page_results: pages.map(pageSummary) };
 }
 
 /** A task as lists show it: the row without its pages. */
-export function taskSummary(task: TaskRow, pricing?: Pricing) {
+export function taskSummary(task: TaskRow, pricing?: Pricing): TaskSummary {
   return {
     id: task.id,
     task_type: task.task_type,
@@ -56,10 +70,10 @@ export function taskSummary(task: TaskRow, pricing?: Pricing) {
     processed_pages: task.processed_pages,
     failed_pages: task.failed_pages,
     progress: progressPercent(task),
-    created_at: task.created_at,
-    started_at: task.started_at,
-    completed_at: task.completed_at,
-    last_updated_at: task.updated_at,
+    created_at: iso(task.created_at),
+    started_at: isoOrNull(task.started_at),
+    completed_at: isoOrNull(task.completed_at),
+    last_updated_at: iso(task.updated_at),
     error_code: task.error_code,
     error_message: task.error_message,
     metadata: task.metadata,
@@ -69,20 +83,18 @@ export function taskSummary(task: TaskRow, pricing?: Pricing) {
 }
 
 /** GET /api/tasks/{id}/result: content only once the task has an outcome with content. */
-export function taskResult(task: TaskRow, content: string, pages: PageRow[], pricing?: Pricing) {
-  const hasContent = task.status === 'completed' || task.status === 'partial';
+export function taskResult(task: TaskRow, content: string, pages: PageRow[], pricing?: Pricing): TaskResult {
+  const withContent = hasResult(task.status);
   return {
     task_id: task.id,
     status: task.status,
     progress: progressPercent(task),
-    created_at: task.created_at,
-    completed_at: task.completed_at,
+    created_at: iso(task.created_at),
+    completed_at: isoOrNull(task.completed_at),
     error_message: task.error_message,
     file_size_mb: fileSizeMb(task.file_size),
-    content: hasContent ? content : '',
-    page_results: task.task_type === 'pdf_ocr' && hasContent
-      ? pages.map((p) => ({ ...pageSummary(p), content: p.content }))
-      : [],
+    content: withContent ? content : '',
+    page_results: task.task_type === 'pdf_ocr' && withContent ? pages.map(pageWithContent) : [],
     usage: usageView(task, pricing),
   };
 }

@@ -4,6 +4,7 @@
  * the password: the app learns its path prefix from `location.pathname` at run time.
  */
 import type { Config } from '../../config.js';
+import { PAGE_CONFIG_META, type LoginConfig, type PageConfig } from '../../contract/index.js';
 import type { EntryFiles } from './assets.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -12,7 +13,7 @@ export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCA
 const MB = 1024 * 1024;
 
 /** What the app needs from the configuration, in a meta tag (read with JSON.parse, never evaluated). */
-export function pageConfig(config: Config, prefixed: boolean) {
+export function pageConfig(config: Config, prefixed: boolean): PageConfig {
   return {
     title: config.http.title,
     prefixed,
@@ -46,7 +47,7 @@ export function contentSecurityPolicy(config: Config): string {
   ].join('; ');
 }
 
-export function renderPage(config: Config, entry: EntryFiles, data: Record<string, unknown>): string {
+export function renderPage(config: Config, entry: EntryFiles, data: PageConfig | LoginConfig): string {
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -54,7 +55,7 @@ export function renderPage(config: Config, entry: EntryFiles, data: Record<strin
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta name="color-scheme" content="light dark">
-<meta name="ocr-config" content="${escapeHtml(JSON.stringify(data))}">
+<meta name="${PAGE_CONFIG_META}" content="${escapeHtml(JSON.stringify(data))}">
 <title>${escapeHtml(config.http.title)}</title>
 <link rel="icon" href="${escapeHtml(config.http.faviconUrl)}">
 <link rel="stylesheet" href="/static/${entry.css}">

@@ -1,6 +1,6 @@
 /**
  * The web page. Public: `/` (the password form; the app itself when PASSWORD is empty, also at the
- * seed's `/main`), the hashed bundles under `/static/` and, when BACK_URL sends uploads to another
+ * old service's `/main`), the hashed bundles under `/static/` and, when BACK_URL sends uploads to another
  * origin, CORS on the upload routes. Behind the password: `/{PASSWORD}` (and `/{PASSWORD}/`), the app.
  */
 import { createReadStream } from 'node:fs';

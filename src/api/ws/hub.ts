@@ -8,10 +8,10 @@
  */
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import type { TaskEvent } from '../../store/events.js';
+import { CLOSE_REPLACED, isFinalStatus, type FinalTaskStatus, type PageCompletedEvent, type ServerMessage, type TaskEvent } from '../../contract/index.js';
 import { listPages, type PageRow } from '../../store/pages.js';
 import type { Queryable } from '../../store/pool.js';
-import { FINAL_STATUSES, getTask, type TaskRow, type TaskStatus } from '../../store/tasks.js';
+import { getTask, type TaskRow } from '../../store/tasks.js';
 import * as msg from './messages.js';
 import type { Pricing } from '../../pricing.js';
 import { parseClientMessage, PROTOCOL_ERRORS, type ProtocolError } from './protocol.js';
@@ -29,7 +29,7 @@ export interface TaskHubOptions {
 }
 
 /** What one client has been told about one task, so nothing is announced twice. */
-interface Subscription { started: boolean; outcome: TaskStatus | null; counts: string }
+interface Subscription { started: boolean; outcome: FinalTaskStatus | null; counts: string }
 
 const countsOf = (task: TaskRow) => `${task.processed_pages}/${task.failed_pages}/${task.total_pages}`;
 
@@ -81,7 +81,7 @@ export function createTaskHub(opts: TaskHubOptions): TaskHub {
     }
     client.socket.send(data);
   };
-  const reply = (client: Client, message: msg.ServerMessage) => send(client, JSON.stringify(message));
+  const reply = (client: Client, message: ServerMessage) => send(client, JSON.stringify(message));
   const replyError = (client: Client, error: ProtocolError) => reply(client, msg.protocolError(error.code, error.message, error.task_id));
 
   /** Runs `work` after everything queued before for this task; failures are logged, never thrown. */
@@ -99,7 +99,7 @@ export function createTaskHub(opts: TaskHubOptions): TaskHub {
     const task = await getTask(db, taskId);
     if (!task) return undefined;
     // Pages matter only for an outcome message: failed page numbers, and an image's preview.
-    const pages = FINAL_STATUSES.includes(task.status) ? await listPages(db, taskId, { withContent: task.task_type === 'image_ocr' }) : [];
+    const pages = isFinalStatus(task.status) ? await listPages(db, taskId, { withContent: task.task_type === 'image_ocr' }) : [];
     return { task, pages };
   };
 
@@ -113,9 +113,10 @@ export function createTaskHub(opts: TaskHubOptions): TaskHub {
       reply(client, msg.taskProgress(task));
       sub.counts = countsOf(task);
     }
-    if (FINAL_STATUSES.includes(task.status) && sub.outcome !== task.status) {
-      reply(client, msg.taskFinished(task, pages, opts.pricing));
-      sub.outcome = task.status;
+    const status = task.status;
+    if (isFinalStatus(status) && sub.outcome !== status) {
+      reply(client, msg.taskFinished({ ...task, status }, pages, opts.pricing));
+      sub.outcome = status;
     }
   };
 
@@ -141,7 +142,7 @@ export function createTaskHub(opts: TaskHubOptions): TaskHub {
     }
   });
 
-  const onPageCompleted = (event: Extract<TaskEvent, { type: 'page_completed' }>) => enqueue(event.task_id, () => {
+  const onPageCompleted = (event: PageCompletedEvent) => enqueue(event.task_id, () => {
     const row = rows.get(event.task_id);
     const subscribers = subscribersOf(event.task_id);
     if (!row || subscribers.length === 0) return;
@@ -254,9 +255,9 @@ export function createTaskHub(opts: TaskHubOptions): TaskHub {
       const client: Client = { id: clientId, socket, tasks: new Map(), alive: true };
       const previous = clients.get(clientId);
       if (previous) {
-        // The seed's rule: a reused client_id replaces the older connection.
+        // As in the old service: a reused client_id replaces the older connection.
         drop(previous);
-        previous.socket.close(4000, 'replaced by a newer connection with the same client_id');
+        previous.socket.close(CLOSE_REPLACED, 'replaced by a newer connection with the same client_id');
       }
       clients.set(clientId, client);
       socket.on('pong', () => { client.alive = true; });

@@ -1,13 +1,10 @@
 /**
- * What clients may send over the WebSocket, and the one table of protocol errors (the seed's Chinese
- * messages where it had them). A bad message is answered with an `error` message; the connection
- * stays up.
+ * Parsing what clients send over the WebSocket (src/contract/websocket.ts), and the one table of
+ * protocol errors (the old service's Chinese messages where it had them; docs/compatibility.md,
+ * "WebSocket"). A bad message is answered with an `error` message; the connection stays up.
  */
+import { CLIENT_MESSAGE_ALIASES, TASK_CLIENT_MESSAGE_TYPES, type ClientMessage, type TaskClientMessageType } from '../../contract/index.js';
 import { UUID } from '../http/find-task.js';
-
-export type ClientMessage =
-  | { type: 'ping' }
-  | { type: 'subscribe_task' | 'unsubscribe_task' | 'get_task_status'; task_id: string };
 
 export interface ProtocolError { code: string; message: string; task_id?: string }
 
@@ -22,10 +19,7 @@ export const PROTOCOL_ERRORS = {
   internal: (): ProtocolError => ({ code: 'internal_error', message: '服务器内部错误' }),
 };
 
-const TASK_MESSAGES = new Set(['subscribe_task', 'unsubscribe_task', 'get_task_status']);
-
-/** `subscribe` is what the seed's README and UI sent; it means subscribe_task. */
-const ALIASES: Record<string, string> = { subscribe: 'subscribe_task', unsubscribe: 'unsubscribe_task' };
+const isTaskMessage = (type: string): type is TaskClientMessageType => (TASK_CLIENT_MESSAGE_TYPES as readonly string[]).includes(type);
 
 export function parseClientMessage(text: string): ClientMessage | { error: ProtocolError } {
   let value: unknown;
@@ -37,12 +31,12 @@ export function parseClientMessage(text: string): ClientMessage | { error: Proto
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: PROTOCOL_ERRORS.invalidJson() };
   const fields = value as Record<string, unknown>;
   const rawType = typeof fields.type === 'string' ? fields.type : String(fields.type);
-  const type = ALIASES[rawType] ?? rawType;
+  const type = CLIENT_MESSAGE_ALIASES[rawType] ?? rawType;
   if (type === 'ping') return { type };
-  if (!TASK_MESSAGES.has(type)) return { error: PROTOCOL_ERRORS.unknownType(rawType.slice(0, 100)) };
+  if (!isTaskMessage(type)) return { error: PROTOCOL_ERRORS.unknownType(rawType.slice(0, 100)) };
   const taskId = fields.task_id;
   if (typeof taskId !== 'string' || taskId === '') return { error: PROTOCOL_ERRORS.missingTaskId() };
   // A malformed id names no task: the same answer as an unknown one, as on HTTP.
   if (!UUID.test(taskId)) return { error: PROTOCOL_ERRORS.taskNotFound(taskId.slice(0, 100)) };
-  return { type: type as 'subscribe_task', task_id: taskId.toLowerCase() };
+  return { type, task_id: taskId.toLowerCase() };
 }

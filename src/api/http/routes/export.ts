@@ -1,11 +1,11 @@
-/** GET /api/tasks/{id}/export?format=json|md|txt: the result as a download, in the seed's formats. */
+/** GET /api/tasks/{id}/export?format=json|md|txt: the result as a download, in the formats clients of the old service read (docs/compatibility.md, "Export formats"). */
 import Router from '@koa/router';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
 import { findTask } from '../find-task.js';
 import { exportQuery, type ExportFormat } from '../schemas.js';
-import { taskResult } from '../../views/task-view.js';
+import { hasResult, taskResult } from '../../views/task-view.js';
 import { joinedContent, listPages } from '../../../store/pages.js';
 
 export const EXPORT_CONTENT_TYPES = { json: 'application/json; charset=utf-8', md: 'text/markdown; charset=utf-8', txt: 'text/plain; charset=utf-8' } as const satisfies Record<ExportFormat, string>;
@@ -19,7 +19,7 @@ export function exportRoutes(deps: ApiDeps): Router<AuthState> {
     const { format } = query.data;
     const task = await findTask(deps.pool, ctx.params.id);
     // A partial task exports what succeeded and says which pages did not.
-    if (task.status !== 'completed' && task.status !== 'partial') throw httpError(400, 'task_not_finished', '任务未完成，无法导出');
+    if (!hasResult(task.status)) throw httpError(400, 'task_not_finished', '任务未完成，无法导出');
     const [content, pages] = await Promise.all([joinedContent(deps.pool, task.id), listPages(deps.pool, task.id, { withContent: format === 'json' })]);
     const failed = pages.filter((p) => p.status === 'failed').map((p) => ({ page_number: p.page_number, error_message: p.error_message }));
     const missing = failed.map((p) => p.page_number).join(', ');

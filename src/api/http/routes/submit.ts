@@ -1,14 +1,14 @@
 /**
- * Submit routes (multipart field `file`): /api/async/image and /api/async/pdf, and the seed's older
+ * Submit routes (multipart field `file`): /api/async/image and /api/async/pdf, and the old service's
  * aliases /process/{image,pdf} and /api/tasks/{image,pdf} with their own answer shapes; and
- * /api/async/batch (field `files`, up to 20, each routed by its bytes). Unlike the seed, every route
+ * /api/async/batch (field `files`, up to 20, each routed by its bytes). Unlike the old service, every route
  * enforces the size, type and page limits, and bad input is a 400, never a 500.
  */
 import path from 'node:path';
 import Router from '@koa/router';
+import type { AsyncSubmitted } from '../../../contract/index.js';
 import type { Context } from 'koa';
 import type { AuthState } from '../auth.js';
-import { createTask } from '../../../tasks/lifecycle.js';
 import type { ApiDeps } from '../../deps.js';
 import { HttpError, httpError } from '../errors.js';
 import { checkPdf } from '../pdf-check.js';
@@ -20,7 +20,7 @@ import { receiveFiles, receiveUpload, type Upload } from '../upload.js';
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'image/tiff']);
 
 const MB = 1024 * 1024;
-/** The seed's rough guess of seconds per page, kept for clients that show it. */
+/** The old service's rough guess of seconds per page, kept for clients that show it. */
 const SECONDS_PER_PAGE = 3;
 const IMAGE_ESTIMATE_SECONDS = 30;
 
@@ -47,21 +47,21 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     if (!mimeType || !IMAGE_TYPES.has(mimeType)) {
       throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传图片文件 (PNG, JPEG, WebP, GIF, BMP or TIFF)');
     }
-    const taskId = await createTask(deps, { ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source });
+    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source });
     return { taskId, totalPages: 1, size: upload.size };
   });
 
   const submitPdf = (ctx: Context, source: string) => withUpload(ctx, limits.maxPdfBytes, async (upload): Promise<Submitted> => {
     if (upload.mimeType !== 'application/pdf') throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传PDF文件');
     const totalPages = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
-    const taskId = await createTask(deps, { ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source });
+    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source });
     return { taskId, totalPages, size: upload.size };
   });
 
   const taskUrl = (ctx: RouteState, taskId: string) => `${ctx.state.prefix}/api/tasks/${taskId}`;
 
-  /** /api/async/*: the answer of the seed's async routes. */
-  const asyncAnswer = (ctx: RouteState, s: Submitted, kind: 'image' | 'pdf') => ({
+  /** /api/async/*: the answer of the old service's async routes (docs/compatibility.md, "Submit"). */
+  const asyncAnswer = (ctx: RouteState, s: Submitted, kind: 'image' | 'pdf'): AsyncSubmitted => ({
     status: 'success',
     task_id: s.taskId,
     message: kind === 'image' ? '图片任务已提交' : 'PDF任务已提交',
@@ -75,7 +75,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     },
   });
 
-  /** /process/*: the answer the seed's web page read. */
+  /** /process/*: the answer the old service's web page read. */
   const processAnswer = (ctx: RouteState, s: Submitted, kind: 'image' | 'pdf') => ({
     status: 'accepted',
     task_id: s.taskId,
@@ -87,7 +87,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     result_url: `${taskUrl(ctx, s.taskId)}/result`,
   });
 
-  /** One file of a batch: a task, or the seed's per-file error message. */
+  /** One file of a batch: a task, or the old service's per-file error message. */
   async function submitBatchFile(upload: Upload) {
     const mb = (bytes: number) => bytes / MB;
     if (upload.tooLarge) return { error: `文件过大(最大${mb(Math.max(limits.maxImageBytes, limits.maxPdfBytes))}MB)`, code: 'file_too_large' };
@@ -95,7 +95,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     const mimeType = upload.mimeType;
     if (mimeType && IMAGE_TYPES.has(mimeType)) {
       if (upload.size > limits.maxImageBytes) return { error: `图片文件过大(最大${mb(limits.maxImageBytes)}MB)`, code: 'file_too_large' };
-      const taskId = await createTask(deps, { ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source: 'api_batch' });
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source: 'api_batch' });
       return { task: { task_id: taskId, filename: upload.fileName, type: 'image', estimated_time: IMAGE_ESTIMATE_SECONDS } };
     }
     if (mimeType === 'application/pdf') {
@@ -108,7 +108,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
         const error = err.code === 'pdf_too_many_pages' ? `PDF页数过多(最大${limits.maxPdfPages}页)` : `PDF文件格式错误: ${err.detail}`;
         return { error, code: err.code };
       }
-      const taskId = await createTask(deps, { ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch' });
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch' });
       return { task: { task_id: taskId, filename: upload.fileName, type: 'pdf', total_pages: totalPages, estimated_time: totalPages * SECONDS_PER_PAGE } };
     }
     return { error: '不支持的文件类型', code: 'unsupported_file_type' };

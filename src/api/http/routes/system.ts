@@ -1,4 +1,5 @@
-/** GET /api/system/stats, /health and /metrics: the seed's operator views, with real figures. */
+/** GET /api/system/stats, /health and /metrics: the old service's operator views, with real figures
+ * (docs/compatibility.md, "System and health"). */
 import Router from '@koa/router';
 import type { ApiDeps } from '../../deps.js';
 import { countTasks, recentPages } from '../../../store/stats.js';
@@ -80,7 +81,7 @@ export function systemRoutes(deps: ApiDeps): Router {
           error_rate: Math.round(errorRate(pages) * 1000) / 1000,
           failed_by_class: pages.failed_by_class,
         },
-        recovery_stats: { pages_recovered_by_retry: pages.retried, max_attempts_per_page: config.vision.maxRetries },
+        recovery_stats: { pages_recovered_by_retry: pages.retried, max_attempts_per_page: config.vision.maxAttempts },
         page_latency_seconds: { p50: pages.p50, p95: pages.p95, p99: pages.p99, pages_per_minute: pages.pages_per_minute },
         // From this process: model calls are only seen here when a worker runs in it (`ocr dev`).
         model_latency_seconds: model,

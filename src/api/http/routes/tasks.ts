@@ -1,5 +1,6 @@
 /** Task queries: list, one task, its result, pages, progress and batches, and batch status. */
 import Router from '@koa/router';
+import type { TaskList } from '../../../contract/index.js';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
@@ -7,7 +8,7 @@ import { findTask } from '../find-task.js';
 import { jsonBody } from '../json-body.js';
 import { batchesView, detailedProgress, pageStatisticsView } from '../../views/progress-view.js';
 import { batchStatusBody, listQuery, MAX_BATCH_STATUS_IDS, pageNumber, PAGE_NUMBER_MESSAGE, taskId } from '../schemas.js';
-import { pageSummary, taskDetails, taskResult, taskSummary } from '../../views/task-view.js';
+import { pageWithContent, taskDetails, taskResult, taskSummary } from '../../views/task-view.js';
 import { getTasks, listTasks } from '../../../store/tasks.js';
 import { getPage, joinedContent, listPages } from '../../../store/pages.js';
 
@@ -20,7 +21,8 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
     const parsed = listQuery.safeParse(ctx.query);
     if (!parsed.success) throw httpError(400, 'invalid_query', parsed.error.issues.map((i) => i.message).join('; '));
     const { rows, total } = await listTasks(pool, parsed.data);
-    ctx.body = { status: 'success', data: rows.map((task) => taskSummary(task, pricing)), pagination: { limit: parsed.data.limit, offset: parsed.data.offset, total } };
+    const list: TaskList = { status: 'success', data: rows.map((task) => taskSummary(task, pricing)), pagination: { limit: parsed.data.limit, offset: parsed.data.offset, total } };
+    ctx.body = list;
   });
 
   router.post('/api/tasks/batch/status', jsonBody(), async (ctx) => {
@@ -64,7 +66,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
       status: 'success',
       data: {
         task_id: task.id,
-        pages: pages.map((p) => ({ ...pageSummary(p), content: p.content })),
+        pages: pages.map(pageWithContent),
         total_pages: task.total_pages,
         page_statistics: pageStatisticsView(task, pages),
       },
@@ -79,7 +81,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
     if (n > task.total_pages) throw httpError(404, 'page_out_of_range', `页码超出范围 (the task has ${task.total_pages} pages)`);
     const page = await getPage(pool, task.id, n);
     if (!page) throw httpError(404, 'page_not_ready', '页面结果不存在 (the page has no result yet)');
-    ctx.body = { status: 'success', data: { task_id: task.id, page_number: n, page_result: { ...pageSummary(page), content: page.content } } };
+    ctx.body = { status: 'success', data: { task_id: task.id, page_number: n, page_result: pageWithContent(page) } };
   });
 
   router.get('/api/tasks/:id/progress', async (ctx) => {
@@ -90,7 +92,8 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
       status: 'success',
       data: {
         task_info: taskSummary(task, pricing),
-        // The seed declared latest_progress but always sent null; it is the same live figures here.
+        // The old service declared latest_progress but always sent null; it is the same live figures
+        // here (docs/compatibility.md, "Task queries").
         latest_progress: progress,
         batches: batchesView(task, pages, batchSizeOf(task.metadata)),
         page_statistics: pageStatisticsView(task, pages),

@@ -1,0 +1,153 @@
+/**
+ * The JSON answers of the REST API that more than one side reads: the server's views build them
+ * (typed against these), the OpenAPI document describes them (its zod shapes `satisfies` these),
+ * the web page and the WebSocket messages carry them. Times are ISO-8601 UTC strings.
+ */
+import type { BatchStatus, PageStatus, QueueStatus, TaskStatus, TaskType } from './tasks.js';
+
+/** Every error answer (4xx, and the bare 500): `detail` for a person, `code` for a program. */
+export interface ErrorBody { detail: string; code: string }
+
+/** Tokens the model reported for a task, and their cost at MODEL_PRICES. */
+export interface Usage {
+  /** MODEL when the task (or its latest retry) started; null before. */
+  model: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  /** null when the model has no price. */
+  cost: number | null;
+  /** PRICE_CURRENCY; null with `cost`. */
+  currency: string | null;
+}
+
+/** A finished task's figures, kept with its outcome. */
+export interface ResultSummary {
+  total_pages: number;
+  successful_pages: number;
+  failed_pages: number;
+  /** "87.5%" */
+  success_rate: string;
+  /** Seconds from the first start to the outcome. */
+  processing_time: number;
+  content_length: number;
+  file_size_mb: string;
+}
+
+/** A task as lists show it (GET /api/tasks rows, the `task` of WebSocket outcome messages). */
+export interface TaskSummary {
+  id: string;
+  task_type: TaskType;
+  status: TaskStatus;
+  queue_status: QueueStatus;
+  file_name: string;
+  /** Bytes. */
+  file_size: number;
+  /** MB with two decimals, e.g. "3.21". */
+  file_size_mb: string;
+  mime_type: string;
+  total_pages: number;
+  processed_pages: number;
+  failed_pages: number;
+  /** Percent; 100 once the task has an outcome (a cancelled task shows how far it got). */
+  progress: number;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  last_updated_at: string;
+  error_code: string | null;
+  error_message: string | null;
+  metadata: Record<string, unknown>;
+  result_summary: ResultSummary | null;
+  usage: Usage;
+}
+
+/** One finished page, without its content. */
+export interface PageSummary {
+  page_number: number;
+  status: PageStatus;
+  content_length: number;
+  /** Seconds. */
+  processing_time: number;
+  attempts: number;
+  error_class: string | null;
+  error_message: string | null;
+  /** As the model reported them; null for a failed page or a server that reports no usage. */
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+}
+
+export interface PageWithContent extends PageSummary {
+  /** Markdown; null for a failed page. */
+  content: string | null;
+}
+
+/** GET /api/tasks/{id} `data`, and the WebSocket's `task_status_response.task_info`. */
+export interface TaskDetails extends TaskSummary { page_results: PageSummary[] }
+
+/** GET /api/tasks/{id}/result `data`. */
+export interface TaskResult {
+  task_id: string;
+  status: TaskStatus;
+  progress: number;
+  created_at: string;
+  completed_at: string | null;
+  error_message: string | null;
+  file_size_mb: string;
+  /** Every page's Markdown in page order; "" until the task is completed or partial. */
+  content: string;
+  /** Each page of a finished PDF; [] for images. */
+  page_results: PageWithContent[];
+  usage: Usage;
+}
+
+/** GET /api/tasks: newest first. */
+export interface TaskList {
+  status: 'success';
+  data: TaskSummary[];
+  pagination: { limit: number; offset: number; total: number };
+}
+
+/** GET /api/tasks/{id}/progress `detailed_progress`. */
+export interface DetailedProgress {
+  total_pages: number;
+  processed_pages: number;
+  failed_pages: number;
+  progress_percentage: number;
+  /** Pages per minute in the current run. */
+  processing_rate: number;
+  /** Seconds; null while the rate is unknown, 0 once finished. */
+  estimated_time_remaining: number | null;
+}
+
+/** One batch of pages in the `batches` views. */
+export interface BatchView {
+  id: string;
+  task_id: string;
+  batch_number: number;
+  status: BatchStatus;
+  page_start: number;
+  page_end: number;
+  pages_count: number;
+  processed_pages: number;
+  failed_pages: number;
+  /** Seconds. */
+  processing_time: number;
+}
+
+/** Where to follow a submitted task: URLs with the prefix the client used. */
+export interface TaskEndpoints { status: string; result: string; cancel: string; websocket: string }
+
+/** POST /api/async/image and /api/async/pdf. */
+export interface AsyncSubmitted {
+  status: 'success';
+  task_id: string;
+  message: string;
+  /** PDFs only. */
+  total_pages?: number;
+  /** PDFs only. */
+  file_size_mb?: string;
+  /** Seconds: a rough guess before any page is done. */
+  estimated_time: number;
+  endpoints: TaskEndpoints;
+}

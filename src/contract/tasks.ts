@@ -1,0 +1,43 @@
+/**
+ * The task vocabulary: statuses, types and page statuses as the tasks table, the workflow, the API,
+ * the WebSocket and the web page all spell them. A new status is added here (to one of the two
+ * lists) and in a migration of the tasks table's check constraint; every exhaustive `switch` and
+ * `Record<TaskStatus, …>` that misses it then fails `npm run typecheck`.
+ */
+
+/** A task that has no outcome yet: queued, or with the model. */
+export const RUNNING_TASK_STATUSES = ['pending', 'processing'] as const;
+/** A task's outcome. `partial`: some pages failed (each with its error), the rest have content. */
+export const FINAL_TASK_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
+export const TASK_STATUSES = [...RUNNING_TASK_STATUSES, ...FINAL_TASK_STATUSES] as const;
+
+export type RunningTaskStatus = (typeof RUNNING_TASK_STATUSES)[number];
+export type FinalTaskStatus = (typeof FINAL_TASK_STATUSES)[number];
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const isFinalStatus = (status: TaskStatus): status is FinalTaskStatus =>
+  (FINAL_TASK_STATUSES as readonly TaskStatus[]).includes(status);
+
+/** Outcomes with content to show and export (a partial task has the pages that succeeded). */
+export const RESULT_STATUSES = ['completed', 'partial'] as const satisfies readonly FinalTaskStatus[];
+export type ResultStatus = (typeof RESULT_STATUSES)[number];
+
+/** Outcomes a retry may follow: it runs the pages that have no content again. */
+export const RETRYABLE_STATUSES = ['partial', 'failed'] as const satisfies readonly FinalTaskStatus[];
+
+/**
+ * `queue_status`, as clients of the service this one replaces read it: they know no `partial`, and
+ * for a queue a partial task is done (docs/compatibility.md, "Statuses").
+ */
+export type QueueStatus = Exclude<TaskStatus, 'partial'>;
+
+export const TASK_TYPES = ['image_ocr', 'pdf_ocr'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+/** A page has a row only once it is finished: with content, or failed with its error. */
+export const PAGE_STATUSES = ['completed', 'failed'] as const;
+export type PageStatus = (typeof PAGE_STATUSES)[number];
+
+/** Status of a batch of pages in the `batches` views (derived from its pages). */
+export const BATCH_STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
