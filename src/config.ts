@@ -1,7 +1,8 @@
 /**
  * The one place that reads the environment. `parseConfig` turns a plain record of variables into a
  * validated, typed Config (or one error naming every bad variable); `loadConfig` adds `.env`.
- * Variable names and defaults follow the seed service so existing deployments keep working.
+ * Variable names and defaults follow the service this one replaces, so existing deployments keep
+ * working (docs/compatibility.md, "2. Configuration").
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { PASSWORD_PATTERN } from './contract/index.js';
 
-/** The seed's documented placeholder key: OpenAI always rejects it. */
+/** The old service's documented placeholder key: OpenAI always rejects it. */
 export const PLACEHOLDER_API_KEY = 'sk-111111111';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -137,7 +138,7 @@ const MB = 1024 * 1024;
 /** Validates a record of environment variables; throws ConfigError listing every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   // Empty strings mean "use the default" for every variable but PASSWORD and BACK_URL, where the
-  // seed gives empty a meaning (no prefix / same origin).
+  // old service gave empty a meaning (no prefix / same origin).
   const input: Record<string, string | undefined> = {};
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];

@@ -41,7 +41,7 @@ export function createVisionClient(cfg: Config['vision']): VisionClient {
     maxRetries: 0,
   });
   const ctx = { baseUrl: cfg.baseUrl, model: cfg.model };
-  // OpenAI always answers 401 to the seed's placeholder key; say so at once instead of asking.
+  // OpenAI always answers 401 to the old service's placeholder key; say so at once instead of asking.
   const placeholderKey = cfg.apiKey === PLACEHOLDER_API_KEY && new URL(cfg.baseUrl).hostname === 'api.openai.com';
 
   return {

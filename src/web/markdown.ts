@@ -1,7 +1,7 @@
 /**
  * Model output → safe HTML. markdown-it parses with raw HTML off and the math plugin tokenises
- * `$…$`, `$$…$$`, `\(…\)` and `\[…\]` before Markdown can touch them (the seed's bug: Markdown ate
- * `_`, `*` and `\\` inside formulas); KaTeX renders them; DOMPurify then sanitizes the whole result.
+ * `$…$`, `$$…$$`, `\(…\)` and `\[…\]` before Markdown can touch them (the old service's bug: Markdown
+ * ate `_`, `*` and `\\` inside formulas); KaTeX renders them; DOMPurify then sanitizes the whole result.
  */
 import DOMPurify from 'dompurify';
 import katex from 'katex';

@@ -1,6 +1,7 @@
 /**
  * Every text of the page in English and Chinese. The Chinese of the limits and errors is the
- * server's own wording (the seed's), so a file refused in the browser reads as it would from the API.
+ * server's own wording (kept from the old service: docs/compatibility.md, "8. Limits and their
+ * messages"), so a file refused in the browser reads as it would from the API.
  */
 export const en = {
   'app.language': 'Language',

@@ -90,7 +90,7 @@ describe('pages, progress and batches', () => {
     assert.equal(body.data.task_info.id, partialId);
     assert.deepEqual([p.total_pages, p.processed_pages, p.failed_pages, p.progress_percentage, p.estimated_time_remaining], [3, 2, 1, 100, 0]);
     assert.ok(Number(p.processing_rate) > 0, 'pages per minute');
-    assert.notEqual(body.data.latest_progress, null, 'unlike the seed, latest_progress is filled');
+    assert.notEqual(body.data.latest_progress, null, 'unlike the old service, latest_progress is filled');
     assert.equal(body.data.batches.length, 2);
   });
 
@@ -133,7 +133,7 @@ describe('POST /api/tasks/batch/status', () => {
 });
 
 describe('export', () => {
-  test('md, txt and json of a completed task, with the seed headers', async () => {
+  test('md, txt and json of a completed task, with the old service\'s headers', async () => {
     const id = imageIds[0]!;
     const md = await fetch(api(`/api/tasks/${id}/export?format=md`));
     assert.equal(md.headers.get('content-type'), 'text/markdown; charset=utf-8');
@@ -170,7 +170,7 @@ describe('export', () => {
   });
 });
 
-describe("the seed's older submit routes", () => {
+describe("the old service's older submit routes", () => {
   test('POST /process/image answers "accepted" with URLs that carry the prefix', async () => {
     const { status, body } = await postFile(api('/process/image'), await taggedImage(60), 'a.png');
     assert.equal(status, 200);
@@ -190,7 +190,7 @@ describe("the seed's older submit routes", () => {
     assert.equal((await waitForTask(stack, String(body.task_id))).status, 'completed');
   });
 
-  test('POST /api/tasks/image and /api/tasks/pdf answer "success"; their bad input is a 400, not the seed\'s 500', async () => {
+  test('POST /api/tasks/image and /api/tasks/pdf answer "success"; their bad input is a 400, not the old service\'s 500', async () => {
     const image = await postFile(api('/api/tasks/image'), await taggedImage(63), 'c.png');
     assert.deepEqual([image.status, image.body.status, image.body.message], [200, 'success', '任务提交成功']);
     const pdf = await postFile(api('/api/tasks/pdf'), makePdf([64]), 'd.pdf');
@@ -228,7 +228,7 @@ describe('POST /api/async/batch', () => {
   }
   const countTasks = async () => (await stack.pool.query<{ n: number }>('select count(*)::int as n from tasks')).rows[0]!.n;
 
-  test('each file is routed by its bytes; the bad ones are listed with the seed\'s messages, the rest run', async () => {
+  test('each file is routed by its bytes; the bad ones are listed with the old service\'s messages, the rest run', async () => {
     const { status, body } = await postBatch([
       [await taggedImage(80), 'photo.png'],
       [makePdf([81, 82]), 'paper.pdf'],

@@ -15,7 +15,7 @@ import { eventually, getJson, postFile, startStack, waitForTask, type Stack } fr
 
 let stack: Stack;
 before(async () => {
-  // The seed's defaults: the real OpenAI URL and its placeholder key (this machine has no internet).
+  // The old service's defaults: the real OpenAI URL and its placeholder key (this machine has no internet).
   stack = await startStack({ env: { API_BASE_URL: 'https://api.openai.com', OPENAI_API_KEY: 'sk-111111111' } });
 });
 after(() => stack?.stop());

@@ -51,7 +51,7 @@ describe('every accepted image format reaches the model with its real type', () 
   }
 });
 
-describe('the submit answer and the task views keep the seed shapes', () => {
+describe('the submit answer and the task views keep the old service\'s shapes', () => {
   test('submit, status and result', async () => {
     const tag = 200;
     const { status, body } = await postFile(`${stack.api}/api/async/image`, await taggedImage(tag), 'scan.png');
@@ -60,7 +60,7 @@ describe('the submit answer and the task views keep the seed shapes', () => {
     assert.equal(submitted.status, 'success');
     assert.equal(submitted.message, '图片任务已提交');
     assert.equal(typeof submitted.estimated_time, 'number');
-    // Unlike the seed, the URLs carry the prefix they must be called with.
+    // Unlike the old service, the URLs carry the prefix they must be called with.
     assert.deepEqual(submitted.endpoints, {
       status: `/test-pw/api/tasks/${submitted.task_id}`,
       result: `/test-pw/api/tasks/${submitted.task_id}/result`,

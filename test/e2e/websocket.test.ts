@@ -55,7 +55,7 @@ test('an image: task_subscribed, task_started, page_completed, task_progress and
   stack.stub.script([{ kind: 'ok', delayMs: 1500 }], tag);
   const taskId = await submit('image', await taggedImage(tag), 'photo.png');
   const client = await connect();
-  // `subscribe` is what the seed's README and UI send.
+  // `subscribe` is what the old service's README and UI send.
   client.send({ type: 'subscribe', task_id: taskId });
 
   const done = await client.waitFor(ofType('task_completed', taskId), 'task_completed');

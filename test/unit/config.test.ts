@@ -1,4 +1,7 @@
-/** Config: defaults from the seed, normalisation, and one error that names every bad variable. */
+/**
+ * Config: the old service's defaults (docs/compatibility.md, "2. Configuration"), normalisation, and
+ * one error that names every bad variable.
+ */
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
 
-test('no environment gives the seed defaults', () => {
+test('no environment gives the old service\'s defaults', () => {
   const c = parseConfig({});
   assert.equal(c.vision.baseUrl, 'https://api.openai.com/v1');
   assert.equal(c.vision.apiKey, 'sk-111111111');

@@ -123,7 +123,7 @@ test('with a password: the form at /, the app at /{PASSWORD} and /{PASSWORD}/, a
   }
 });
 
-test('without a password: the app at / and at the seed\'s /main, with no prefix', async () => {
+test('without a password: the app at / and at the old service\'s /main, with no prefix', async () => {
   const { url, close } = await pageApp('');
   try {
     assert.deepEqual(await pageOf(`${url}/`), { status: 200, script: 'app', prefixed: false });
