@@ -1,5 +1,5 @@
 /**
- * The password rule of every entry point (docs/compatibility.md, "Auth"): every protected route lives
+ * The password rule of every entry point (docs/compatibility.md, "Authentication"): every protected route lives
  * under /{PASSWORD}. Instead of registering the
  * literal password as a route (which leaks it into route tables and docs and compares it in variable
  * time), `authenticate` compares the first path segment in constant time and strips it.

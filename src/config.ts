@@ -2,7 +2,7 @@
  * The one place that reads the environment. `parseConfig` turns a plain record of variables into a
  * validated, typed Config (or one error naming every bad variable); `loadConfig` adds `.env`.
  * Variable names and defaults follow the service this one replaces, so existing deployments keep
- * working (docs/compatibility.md, "2. Configuration").
+ * working (docs/compatibility.md, "Configuration").
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -27,7 +27,7 @@ export const RETRYABLE_STATUSES = ['partial', 'failed'] as const satisfies reado
 
 /**
  * `queue_status`, as clients of the service this one replaces read it: they know no `partial`, and
- * for a queue a partial task is done (docs/compatibility.md, "Statuses").
+ * for a queue a partial task is done (docs/compatibility.md, "Statuses and lifecycle").
  */
 export type QueueStatus = Exclude<TaskStatus, 'partial'>;
 

@@ -111,7 +111,7 @@ export async function listPages(db: Queryable, taskId: string, opts: { withConte
   return rows;
 }
 
-/** The result: completed pages in page order, joined by a blank line (docs/compatibility.md, "Results"). */
+/** The result: completed pages in page order, joined by a blank line (docs/compatibility.md, "Statuses and lifecycle"). */
 export async function joinedContent(db: Queryable, taskId: string): Promise<string> {
   const { rows } = await db.query<{ content: string | null }>(
     `select string_agg(content, E'\\n\\n' order by page_number) as content

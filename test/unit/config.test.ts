@@ -1,5 +1,5 @@
 /**
- * Config: the old service's defaults (docs/compatibility.md, "2. Configuration"), normalisation, and
+ * Config: the old service's defaults (docs/compatibility.md, "Configuration"), normalisation, and
  * one error that names every bad variable.
  */
 import assert from 'node:assert/strict';
