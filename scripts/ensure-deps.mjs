@@ -15,7 +15,7 @@
 // integrity): the dev/optional flags may change (a package moved to "dependencies") without anything
 // to reinstall. Optional packages may be absent (other platforms' binaries are never installed).
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,20 +75,22 @@ const reason = link === undefined ? 'node_modules is missing' : mismatch(locked)
 if (reason) {
   if (link) {
     // `npm ci` would empty the folder the link points to, which other checkouts use.
-    console.error(`ensure-deps: ${reason}, and node_modules is a symlink to ${realpathSync(modules)}: ` +
+    console.error(`ensure-deps: ${reason}, and node_modules is a symlink to ${readlinkSync(modules)}: ` +
       'not reinstalling a shared folder. Run `npm ci` where it lives, or replace the link with a folder of your own.');
     process.exit(1);
   }
   // --prefer-offline: the lock pins every tarball by its integrity hash, so npm's cache is as good as
-  // the registry for it; only what the cache lacks is downloaded.
-  const args = ['ci', '--prefer-offline', '--no-audit', '--no-fund'];
+  // the registry for it; only what the cache lacks is downloaded. --include=dev: both commands need
+  // the dev dependencies (tsc, eslint) even where NODE_ENV=production would have npm omit them, and
+  // an install without them would never match the lock, so every run would reinstall.
+  const args = ['ci', '--include=dev', '--prefer-offline', '--no-audit', '--no-fund'];
   console.log(`ensure-deps: ${reason}: installing the locked dependencies (npm ${args.join(' ')})`);
   const [command, prefix] = npmCommand();
   const started = Date.now();
   const result = spawnSync(command, [...prefix, ...args], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(`ensure-deps: npm ci failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}); ` +
-      'fix the error above and run the command again: the install is retried until it succeeds.');
+      'fix the error above and run the command again: the next npm start or npm test retries the install.');
     process.exit(1);
   }
   console.log(`ensure-deps: dependencies installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
