@@ -14,6 +14,7 @@ import { PASSWORD_PATTERN } from './contract/index.js';
 export const PLACEHOLDER_API_KEY = 'sk-111111111';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 
 const int = (min: number, max: number) =>
   z
@@ -98,6 +99,7 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('ocr'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS, { message: 'expected json or pretty (unset: pretty on a terminal, else json)' }).optional(),
   MODEL_PRICES: modelPrices.optional(),
   PRICE_CURRENCY: z.string().trim().regex(/^[A-Z]{3}$/, 'expected a three-letter currency code such as USD').default('USD'),
 });
@@ -122,6 +124,8 @@ export interface Config {
   metrics: { public: boolean; workerPort: number };
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Unset means: pretty on a terminal, JSON lines otherwise (decided by the logger). */
+  logFormat: (typeof LOG_FORMATS)[number] | undefined;
   /** Prices per 1M tokens by model name (MODEL_PRICES); a task whose model has none has no cost. */
   pricing: { prices: Record<string, { input: number; output: number }>; currency: string };
 }
@@ -177,6 +181,7 @@ function toConfig(e: Env): Config {
     metrics: { public: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1', workerPort: e.METRICS_PORT },
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     pricing: { prices: e.MODEL_PRICES ?? {}, currency: e.PRICE_CURRENCY },
   };
 }

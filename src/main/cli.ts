@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
-  const log = createLogger(config.logLevel);
+  const log = await createLogger(config.logLevel, config.logFormat);
   // Processes that run a worker export the SDK's metrics on a private port, appended to our /metrics.
   const sdkMetricsUrl = installTemporalRuntime(log, command === 'dev' || command === 'worker' ? await freePort() : undefined);
   const lifecycle = createLifecycle(log);
