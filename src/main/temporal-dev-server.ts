@@ -48,7 +48,9 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
   // Registered in every namespace the server creates, so tasks are filterable in the Web UI at once.
   if (opts.searchAttributes !== false) args.push(...devServerSearchAttributeArgs());
 
-  const child = spawn(findTemporalCli(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches only us, and our lifecycle stops the
+  // server last, after the worker and the API (a server gone first fails their last calls).
+  const child = spawn(findTemporalCli(), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

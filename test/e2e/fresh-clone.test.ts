@@ -162,9 +162,11 @@ test('npm start on a fresh clone installs, builds, answers /health, completes an
 
   // Ctrl-C: SIGINT to the whole foreground group (npm, the shell, ocr), as a terminal sends it.
   process.kill(-child.pid!, 'SIGINT');
+  const interrupted = Date.now();
   const { code, signal } = await Promise.race([exited, sleep(60_000, undefined, { ref: false }).then(() => ({ code: null, signal: 'timeout' as const }))]);
   // ocr exits 0. Where /bin/sh is dash, the shell running the script got the SIGINT too and dies of
   // it once ocr is done, and npm then ends itself by SIGINT (a shell shows 130); with bash npm exits 0.
+  const stoppedAt = Date.now();
   assert.ok(code === 0 || (code === null && signal === 'SIGINT'), `npm start ended with ${code ?? signal}:\n${output.slice(-3000)}`);
   assert.doesNotMatch(output, /"level":(50|60)/, 'no error logged');
   await eventually(async () => ((await processesIn(clone)).length === 0 ? true : undefined), 'every process of npm start to exit', 10_000);
@@ -184,5 +186,6 @@ test('npm start on a fresh clone installs, builds, answers /health, completes an
   const again = await run(process.execPath, ['scripts/ensure-deps.mjs'], { cwd: clone });
   assert.equal(again.stdout + again.stderr, '');
   t.diagnostic(`/health answered 200 ${healthyAfter.toFixed(0)} s after npm start (npm ci, build, start); ` +
-    `${/ensure-deps: dependencies installed in (\d+) s/.exec(output)?.[1] ?? '?'} s of it npm ci`);
+    `${/ensure-deps: dependencies installed in (\d+) s/.exec(output)?.[1] ?? '?'} s of it npm ci; ` +
+    `Ctrl-C to exit ${((stoppedAt - interrupted) / 1000).toFixed(1)} s`);
 });
