@@ -9,7 +9,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 // The class the replay worker reports with (it lives in the workflow package).
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { testEnv } from '../helpers/env.js';
@@ -20,7 +20,7 @@ const historiesDir = fileURLToPath(new URL('./histories/', import.meta.url));
 const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();
 
 // A history that does not replay is the expected outcome of the last test: keep the SDK quiet about it.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } } });
 
 interface Marker { markerName: string; details?: Record<string, { payloads?: Array<{ data?: string }> }> }
 interface HistoryJson { events: Array<{ eventType: string; markerRecordedEventAttributes?: Marker }> }
