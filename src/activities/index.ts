@@ -10,6 +10,7 @@ import { cachedFilePath } from '../store/files.js';
 import type { FinalTaskStatus } from '../contract/index.js';
 import { getTask } from '../store/tasks.js';
 import { completedPageNumbers } from '../store/pages.js';
+import type { RunEnd } from '../tasks/outcome.js';
 import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
 import type { VisionClient } from '../vision/client.js';
 import { VisionError } from '../vision/errors.js';
@@ -47,7 +48,14 @@ export interface ActivityDeps {
 
 export interface BatchInput { taskId: string; pages: number[] }
 export interface BatchResult { completed: number; failed: number; skipped: number }
-export interface FinishInput { taskId: string; error?: { code: string; message: string }; cancelled?: boolean }
+export interface FinishInput {
+  taskId: string;
+  /** Something doomed the whole task (a bad key…): it fails whatever its pages hold. */
+  error?: { code: string; message: string };
+  /** Why some pages have no result: a batch gave up (runs from before this field sent `error`). */
+  unfinished?: string;
+  cancelled?: boolean;
+}
 
 /** Why a page failed: the model's answer (classified in vision/errors.ts), or a page that cannot be drawn. */
 type PageFailure = VisionError | UnreadablePageError;
@@ -165,7 +173,9 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Records the task's outcome, decided from what the pages table holds (tasks/outcome.ts). */
     async finishTask(input: FinishInput): Promise<FinalTaskStatus> {
-      const end = input.cancelled ? { kind: 'cancelled' as const } : input.error ? { kind: 'error' as const, ...input.error } : { kind: 'done' as const };
+      const end: RunEnd = input.cancelled ? { kind: 'cancelled' }
+        : input.error ? { kind: 'error', ...input.error }
+          : { kind: 'done', unfinished: input.unfinished };
       const outcome = await recordOutcome(pool, input.taskId, end);
       // A task deleted while it ran has no outcome to record.
       if (!outcome) return 'failed';

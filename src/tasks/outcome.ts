@@ -5,7 +5,8 @@ import type { TaskOutcome, TaskRow } from '../store/tasks.js';
 
 /** How a run ended, as the workflow (or the API, for a task whose run never started) reports it. */
 export type RunEnd =
-  | { kind: 'done' }
+  /** Every batch reported; `unfinished`: why the pages of batches that gave up have no result. */
+  | { kind: 'done'; unfinished?: string }
   /** Something doomed the whole task: a bad key, an unknown model, Temporal unreachable. */
   | { kind: 'error'; code: string; message: string }
   | { kind: 'cancelled' };
@@ -37,8 +38,9 @@ export function decideOutcome(task: TaskRow, pages: PageTotals, end: RunEnd, now
       break;
   }
   if (failed === 0) return { status: 'completed', errorCode: null, errorMessage: null, resultSummary };
-  const reason = pages.first_error ?? 'the page could not be processed';
-  const errorCode = pages.first_error_class ?? 'page_failed';
+  // A failed page's own error comes first; pages without any row are those of a batch that gave up.
+  const reason = pages.first_error ?? end.unfinished ?? 'the page could not be processed';
+  const errorCode = pages.first_error_class ?? (end.unfinished === undefined ? 'page_failed' : 'batch_failed');
   if (pages.completed === 0) return { status: 'failed', errorCode, errorMessage: reason, resultSummary };
   return { status: 'partial', errorCode, errorMessage: `${failed} of ${total} pages failed; first error: ${reason}`, resultSummary };
 }

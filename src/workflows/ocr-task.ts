@@ -139,8 +139,9 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
       );
     }
     await Promise.all(running);
-    const error = fatal ?? (batchError ? { code: 'batch_failed', message: batchError } : undefined);
-    const status = await finishTask({ taskId: input.taskId, error });
+    // A batch that gave up leaves its pages without a result: the outcome counts them as failed
+    // (partial when other pages have content), with the batch's error as their reason.
+    const status = await finishTask({ taskId: input.taskId, error: fatal, unfinished: batchError });
     setStatus(status);
     return { status };
   } catch (err) {
