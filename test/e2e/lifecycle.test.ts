@@ -65,10 +65,10 @@ test('Temporal unreachable at submit: a 503 that says so, and the task is record
     assert.equal(task?.error_code, 'temporal_unavailable');
     assert.deepEqual({ ...task?.result_summary, processing_time: 0 }, {
       total_pages: 1, successful_pages: 0, failed_pages: 1, success_rate: '0.0%', processing_time: 0, content_length: 0,
-      file_size_mb: (task!.file_size / (1024 * 1024)).toFixed(2),
+      file_size_mb: (task.file_size / (1024 * 1024)).toFixed(2),
     });
-    await eventually(() => Promise.resolve(finished.find((e) => e.task_id === task!.id)), 'task_finished for it');
-    assert.deepEqual(finished.find((e) => e.task_id === task!.id), { type: 'task_finished', task_id: task!.id, status: 'failed' });
+    await eventually(() => Promise.resolve(finished.find((e) => e.task_id === task.id)), 'task_finished for it');
+    assert.deepEqual(finished.find((e) => e.task_id === task.id), { type: 'task_finished', task_id: task.id, status: 'failed' });
   } finally {
     server.close();
     await pdf.close();
@@ -99,7 +99,7 @@ test('cancelling a task that has no run records it cancelled at once; cancelling
   assert.equal(((await again.json()) as { code: string }).code, 'task_not_running');
   const temporal = new Client({ connection: await Connection.connect({ address: testEnv.temporalAddress }), namespace: stack.config.temporal.namespace });
   try {
-    await assert.rejects(createTaskLifecycle({ pool: stack.pool, temporal, config: stack.config, log }).retry({ ...task!, status: 'processing' }),
+    await assert.rejects(createTaskLifecycle({ pool: stack.pool, temporal, config: stack.config, log }).retry({ ...task, status: 'processing' }),
       (err: unknown) => err instanceof TaskRefusal && err.code === 'task_not_retryable');
   } finally {
     await temporal.connection.close();
