@@ -116,7 +116,7 @@ async function publish(opts: WsLoadOptions, rate: number, firstSeq: number, time
         times[seq] = at;
         const event: TaskEvent = {
           type: 'page_completed', task_id: taskId, page_number: seq, status: 'completed', content_length: 2400,
-          processing_time: 3.2, error_message: null, progress: { processed: Math.min(done, opts.taskPages - 1), failed: 0, total: opts.taskPages },
+          processing_time: 3.2, error_message: null, warnings: [], progress: { processed: Math.min(done, opts.taskPages - 1), failed: 0, total: opts.taskPages },
         };
         payloads.push(JSON.stringify(event));
       }

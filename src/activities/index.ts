@@ -72,7 +72,7 @@ export function createActivities(deps: ActivityDeps) {
     // A failed page is recorded as failed, never as content.
     await recordPage(pool, {
       taskId, pageNumber, status: 'failed', content: null, errorClass: err.kind, errorMessage: err.message,
-      attempts: err.attempts, processingMs: Date.now() - started, promptTokens: null, completionTokens: null,
+      attempts: err.attempts, processingMs: Date.now() - started, promptTokens: null, completionTokens: null, warnings: [],
     });
     deps.metrics.pages.inc({ status: 'failed' });
     log.warn({ taskId, pageNumber, kind: err.kind, attempts: err.attempts }, 'page failed');
@@ -109,7 +109,7 @@ export function createActivities(deps: ActivityDeps) {
         await recordPage(pool, {
           taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
           attempts: reply.attempts, processingMs: Date.now() - started,
-          promptTokens: reply.promptTokens, completionTokens: reply.completionTokens,
+          promptTokens: reply.promptTokens, completionTokens: reply.completionTokens, warnings: reply.warnings,
         });
         deps.metrics.pages.inc({ status: 'completed' });
         return 'completed';

@@ -4,7 +4,7 @@
  * counts, never content (a NOTIFY payload is at most 8000 bytes). A listener treats them as hints:
  * after a lost connection it re-reads the tables.
  */
-import type { FinalTaskStatus, PageStatus } from './tasks.js';
+import type { FinalTaskStatus, PageStatus, PageWarning } from './tasks.js';
 
 /** The task's page counters after the change. */
 export interface TaskCounts { processed: number; failed: number; total: number }
@@ -22,6 +22,7 @@ export interface PageCompletedEvent {
   /** Seconds. */
   processing_time: number;
   error_message: string | null;
+  warnings: PageWarning[];
   progress: TaskCounts;
 }
 

@@ -3,7 +3,7 @@
  * (typed against these), the OpenAPI document describes them (its zod shapes `satisfies` these),
  * the web page and the WebSocket messages carry them. Times are ISO-8601 UTC strings.
  */
-import type { BatchStatus, PageStatus, QueueStatus, TaskStatus, TaskType } from './tasks.js';
+import type { BatchStatus, PageStatus, PageWarning, QueueStatus, TaskStatus, TaskType } from './tasks.js';
 
 /** Every error answer (4xx, and the bare 500): `detail` for a person, `code` for a program. */
 export interface ErrorBody { detail: string; code: string }
@@ -75,6 +75,8 @@ export interface PageSummary {
   /** As the model reported them; null for a failed page or a server that reports no usage. */
   prompt_tokens: number | null;
   completion_tokens: number | null;
+  /** What was done to the model's reply on its way to the content ([] when nothing was). */
+  warnings: PageWarning[];
 }
 
 export interface PageWithContent extends PageSummary {

@@ -38,6 +38,14 @@ export type TaskType = (typeof TASK_TYPES)[number];
 export const PAGE_STATUSES = ['completed', 'failed'] as const;
 export type PageStatus = (typeof PAGE_STATUSES)[number];
 
+/**
+ * What was done to a page on its way to the stored Markdown, listed with the page: the clean-ups of
+ * the model's reply (vision/answer.ts; never of the page's own text). A page without warnings is the
+ * model's reply as it came.
+ */
+export const PAGE_WARNINGS = ['fence_removed', 'preamble_removed', 'offer_removed', 'math_delimiters_rewritten'] as const;
+export type PageWarning = (typeof PAGE_WARNINGS)[number];
+
 /** Status of a batch of pages in the `batches` views (derived from its pages). */
 export const BATCH_STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];

@@ -4,7 +4,7 @@
  * switches over them, so a new message or field is one edit here.
  */
 import type { DetailedProgress, ResultSummary, TaskDetails, TaskSummary } from './rest.js';
-import type { FinalTaskStatus, PageStatus, ResultStatus, TaskStatus, TaskType } from './tasks.js';
+import type { FinalTaskStatus, PageStatus, PageWarning, ResultStatus, TaskStatus, TaskType } from './tasks.js';
 
 /** Client → server. */
 export const TASK_CLIENT_MESSAGE_TYPES = ['subscribe_task', 'unsubscribe_task', 'get_task_status'] as const;
@@ -42,7 +42,7 @@ export interface TaskStartedMessage extends Stamped {
 export interface PageCompletedMessage extends Stamped {
   type: 'page_completed';
   task_id: string;
-  data: { page_number: number; status: PageStatus; content_length: number; processing_time: number; error_message: string | null };
+  data: { page_number: number; status: PageStatus; content_length: number; processing_time: number; error_message: string | null; warnings: PageWarning[] };
 }
 
 export interface TaskProgressMessage extends Stamped {

@@ -1,5 +1,5 @@
 /** SQL for the pages table: one row per finished page, the checkpoint that retried batches consult. */
-import type { PageStatus, TaskCounts } from '../contract/index.js';
+import type { PageStatus, PageWarning, TaskCounts } from '../contract/index.js';
 import type { Queryable } from './pool.js';
 
 export interface PageResult {
@@ -13,6 +13,8 @@ export interface PageResult {
   processingMs: number;
   promptTokens: number | null;
   completionTokens: number | null;
+  /** What was done to the reply on its way to `content`; [] for a failed page. */
+  warnings: PageWarning[];
 }
 
 export interface PageRow {
@@ -26,6 +28,7 @@ export interface PageRow {
   processing_ms: number;
   prompt_tokens: number | null;
   completion_tokens: number | null;
+  warnings: PageWarning[];
   created_at: Date;
   updated_at: Date;
 }
@@ -40,16 +43,16 @@ export interface PageRow {
 export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCounts | undefined> {
   const saved = await tx.query(
     `insert into pages (task_id, page_number, status, content, error_class, error_message, attempts,
-                        processing_ms, prompt_tokens, completion_tokens)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                        processing_ms, prompt_tokens, completion_tokens, warnings)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text[])
      on conflict (task_id, page_number) do update set
        status = excluded.status, content = excluded.content, error_class = excluded.error_class,
        error_message = excluded.error_message, attempts = excluded.attempts,
        processing_ms = excluded.processing_ms, prompt_tokens = excluded.prompt_tokens,
-       completion_tokens = excluded.completion_tokens, updated_at = now()
+       completion_tokens = excluded.completion_tokens, warnings = excluded.warnings, updated_at = now()
      where pages.status <> 'completed'`,
     [page.taskId, page.pageNumber, page.status, page.content, page.errorClass, page.errorMessage,
-      page.attempts, page.processingMs, page.promptTokens, page.completionTokens],
+      page.attempts, page.processingMs, page.promptTokens, page.completionTokens, page.warnings],
   );
   if (saved.rowCount === 0) return undefined;
   const { rows } = await tx.query<TaskCounts>(
@@ -101,7 +104,7 @@ export async function completedPageNumbers(db: Queryable, taskId: string, pageNu
 /** The PageRow columns; content only when asked for (a 500-page task's content is megabytes). */
 const pageColumns = (withContent: boolean) => `page_number, status, ${withContent ? 'content' : 'null::text as content'},
   coalesce(length(content), 0) as content_length, error_class, error_message, attempts,
-  processing_ms, prompt_tokens, completion_tokens, created_at, updated_at`;
+  processing_ms, prompt_tokens, completion_tokens, warnings, created_at, updated_at`;
 
 export async function listPages(db: Queryable, taskId: string, opts: { withContent: boolean }): Promise<PageRow[]> {
   const { rows } = await db.query<PageRow>(

@@ -15,6 +15,7 @@ export const pageCompletedEvent = (page: PageResult, progress: TaskCounts): Page
   content_length: page.content?.length ?? 0,
   processing_time: page.processingMs / 1000,
   error_message: page.errorMessage,
+  warnings: page.warnings,
   progress,
 });
 

@@ -1,8 +1,10 @@
 /** The OpenAI-compatible vision client: one image in, checked Markdown out, failures as VisionError. */
 import OpenAI from 'openai';
+import type { PageWarning } from '../contract/index.js';
 import { PLACEHOLDER_API_KEY, type Config } from '../config.js';
 import { classifyVisionError, VisionError } from './errors.js';
-import { NO_TEXT_MARKER, SYSTEM_PROMPT, USER_PROMPT } from './prompt.js';
+import { SYSTEM_PROMPT, USER_PROMPT } from './prompt.js';
+import { checkAnswer } from './answer.js';
 
 /** Image types OpenAI-compatible vision APIs accept as data URLs; others are converted to PNG first. */
 export const ACCEPTED_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
@@ -15,21 +17,14 @@ export interface ImageInput {
 
 export interface VisionReply {
   markdown: string;
+  /** The clean-ups checkAnswer applied to the reply. */
+  warnings: PageWarning[];
   promptTokens: number | null;
   completionTokens: number | null;
 }
 
 export interface VisionClient {
   recognize(image: ImageInput, signal?: AbortSignal): Promise<VisionReply>;
-}
-
-/** Some models wrap the whole answer in ```markdown fences despite the prompt. */
-const WHOLE_REPLY_FENCE = /^```(?:markdown|md)?[ \t]*\n([\s\S]*?)\n?```$/;
-
-export function cleanReply(text: string): string {
-  const trimmed = text.trim();
-  const unfenced = WHOLE_REPLY_FENCE.exec(trimmed)?.[1]?.trim() ?? trimmed;
-  return unfenced === NO_TEXT_MARKER ? '' : unfenced;
 }
 
 export function createVisionClient(cfg: Config['vision']): VisionClient {
@@ -82,8 +77,11 @@ export function createVisionClient(cfg: Config['vision']): VisionClient {
       if (typeof text !== 'string' || text.trim() === '') {
         throw new VisionError('empty_reply', 'the model returned an empty reply');
       }
+      // Throws for a refusal: the retry loop asks again, and a last refusal fails the page.
+      const { markdown, warnings } = checkAnswer(text);
       return {
-        markdown: cleanReply(text),
+        markdown,
+        warnings,
         promptTokens: completion.usage?.prompt_tokens ?? null,
         completionTokens: completion.usage?.completion_tokens ?? null,
       };

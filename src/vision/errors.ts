@@ -14,7 +14,8 @@ export type VisionErrorKind =
   | 'connection' // refused, reset, DNS
   | 'empty_reply' // 200 with no text
   | 'truncated' // finish_reason "length": the Markdown was cut off
-  | 'content_filtered'; // finish_reason "content_filter"
+  | 'content_filtered' // finish_reason "content_filter"
+  | 'refused'; // a reply that refuses to transcribe (vision/answer.ts)
 
 interface KindRule {
   retryable: boolean;
@@ -33,6 +34,7 @@ const RULES: Record<VisionErrorKind, KindRule> = {
   empty_reply: { retryable: true, scope: 'page' },
   truncated: { retryable: true, scope: 'page' },
   content_filtered: { retryable: false, scope: 'page' },
+  refused: { retryable: true, scope: 'page' },
 };
 
 export class VisionError extends Error {

@@ -73,7 +73,7 @@ test('pages: saves are idempotent, a completed page is never overwritten, counte
   await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: 1000, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 30, metadata: {} });
   const page = (n: number, status: 'completed' | 'failed', content: string | null = null): PageResult => ({
     taskId, pageNumber: n, status, content, errorClass: status === 'failed' ? 'server_error' : null,
-    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null,
+    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, warnings: [],
   });
 
   await recordPage(pool, page(1, 'failed'));
@@ -101,7 +101,7 @@ test('after a retry, pages per minute and the ETA count only the retry\'s own pa
   await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'r.pdf', fileSize: 500, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 12, metadata: {} });
   const save = (n: number, status: 'completed' | 'failed') => recordPage(pool, {
     taskId, pageNumber: n, status, content: status === 'completed' ? `page ${n}` : null, errorClass: status === 'failed' ? 'server_error' : null,
-    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null,
+    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, warnings: [],
   });
   // The first run, an hour ago: 8 pages done, 4 failed.
   await recordStart(pool, taskId, 'm');

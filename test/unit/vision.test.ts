@@ -1,9 +1,8 @@
-/** The error table, Retry-After parsing, reply cleaning, backoff and the worker-wide limiter. */
+/** The error table, Retry-After parsing, backoff and the worker-wide limiter (replies: answer.test.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { classifyVisionError, parseRetryAfter, VisionError } from '../../src/vision/errors.js';
-import { cleanReply } from '../../src/vision/client.js';
 import { backoffDelay } from '../../src/vision/retry.js';
 import { createLimiter } from '../../src/activities/limiter.js';
 
@@ -63,14 +62,6 @@ test('exponential backoff with jitter stays within its bounds', () => {
     const d = backoffDelay(attempt, e, 500, 10_000);
     assert.ok(d >= cap / 2 && d <= cap, `attempt ${attempt}: ${d}`);
   }
-});
-
-test('replies: whole-reply fences are removed, the no-text marker becomes empty, the rest is kept', () => {
-  assert.equal(cleanReply('```markdown\n# Title\n\n$x$\n```'), '# Title\n\n$x$');
-  assert.equal(cleanReply('  <!-- no text -->\n'), '');
-  const inner = 'Text\n\n```python\nprint(1)\n```\n\nMore';
-  assert.equal(cleanReply(inner), inner, 'a code block inside the page is content');
-  assert.equal(cleanReply('$$\\frac{a}{b}$$'), '$$\\frac{a}{b}$$');
 });
 
 test('the limiter never runs more than its maximum and drops cancelled waiters', async () => {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type * as contract from '../../contract/index.js';
-import { BATCH_STATUSES, PAGE_STATUSES, TASK_STATUSES, TASK_TYPES } from '../../contract/index.js';
+import { BATCH_STATUSES, PAGE_STATUSES, PAGE_WARNINGS, TASK_STATUSES, TASK_TYPES } from '../../contract/index.js';
 import { taskId } from '../http/schemas.js';
 
 const int = z.number().int();
@@ -82,6 +82,7 @@ export const Page = z.object({
   error_message: z.string().nullable(),
   prompt_tokens: int.nullable().meta({ description: 'As the model reported them; null for a failed page or a model that reports no usage' }),
   completion_tokens: int.nullable(),
+  warnings: z.array(z.enum(PAGE_WARNINGS)).meta({ description: "What was done to the model's reply on its way to the content: the clean-ups applied (never to the page's own text); [] when nothing was" }),
 }).meta({ id: 'Page' }) satisfies z.ZodType<contract.PageSummary>;
 
 export const PageWithContent = Page.extend({ content: z.string().nullable().meta({ description: 'Markdown; null for a failed page' }) })

@@ -42,6 +42,7 @@ export function pageSummary(page: PageRow): PageSummary {
     // As the model reported them; null when it did not (a failed page, a server without `usage`).
     prompt_tokens: page.prompt_tokens,
     completion_tokens: page.completion_tokens,
+    warnings: page.warnings,
   };
 }
 

@@ -57,6 +57,7 @@ export function pageCompleted(event: PageCompletedEvent): PageCompletedMessage {
       content_length: event.content_length,
       processing_time: event.processing_time,
       error_message: event.error_message,
+      warnings: event.warnings,
     },
   });
 }

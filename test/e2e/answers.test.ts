@@ -1,0 +1,74 @@
+/**
+ * What the model answers is checked before it is stored: a refusal is never content (retried, then a
+ * failed page of class `refused`), and chatter around a transcription is removed and named in the
+ * page's warnings, over HTTP, in the JSON export and on the WebSocket.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { taggedImage } from '../helpers/images.js';
+import { stubMarkdown } from '../helpers/model-stub.js';
+import { makePdf } from '../helpers/pdfs.js';
+import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
+import { connectWs, ofType, wsUrl } from '../helpers/ws-client.js';
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack({ env: { MAX_RETRIES: '3' } });
+});
+after(() => stack?.stop());
+
+interface Page { page_number: number; status: string; error_class: string | null; warnings: string[]; content?: string | null }
+
+test('a refusal at every attempt fails the page as refused, and nothing of it is stored', async () => {
+  const tag = 301;
+  stack.stub.script(Array.from({ length: 3 }, () => ({ kind: 'ok' as const, content: "I'm sorry, but I can't assist with that." })), tag);
+  const { body } = await postFile(`${stack.api}/api/async/image`, await taggedImage(tag), 'refused.png');
+  const task = await waitForTask(stack, String(body.task_id));
+  assert.equal(task.status, 'failed');
+  assert.equal(task.error_code, 'refused');
+  assert.match(String(task.error_message), /refused to transcribe/);
+  const pages = task.page_results as Page[];
+  assert.deepEqual(pages.map((p) => [p.status, p.error_class, p.warnings]), [['failed', 'refused', []]]);
+  assert.equal(stack.stub.callsFor(tag).length, 3, 'asked again until the attempts ran out');
+  const { rows } = await stack.pool.query<{ content: string | null }>('select content from pages where task_id = $1', [task.id]);
+  assert.deepEqual(rows, [{ content: null }]);
+});
+
+test('a refusal once, then a transcription: the page is completed with the transcription', async () => {
+  const tag = 302;
+  stack.stub.script([{ kind: 'ok', content: '抱歉，我无法协助处理这个请求。' }], tag);
+  const { body } = await postFile(`${stack.api}/api/async/image`, await taggedImage(tag), 'once.png');
+  const task = await waitForTask(stack, String(body.task_id));
+  assert.equal(task.status, 'completed');
+  const { body: result } = await getJson<{ data: { content: string } }>(`${stack.api}/api/tasks/${task.id}/result`);
+  assert.equal(result.data.content, stubMarkdown(tag));
+  assert.equal(stack.stub.callsFor(tag).length, 2);
+});
+
+test('a preamble, a closing offer and \\( \\) math are cleaned, and the warnings say so everywhere', async () => {
+  const [chatty, plain] = [303, 304];
+  stack.stub.script([{ kind: 'ok', delayMs: 500, content: 'Sure! Here is the transcription of the page:\n\n# Page\n\nMass \\(m\\) and energy.\n\nLet me know if you need anything else!' }], chatty);
+  stack.stub.script([{ kind: 'ok', delayMs: 500 }], plain);
+  const { body } = await postFile(`${stack.api}/api/async/pdf`, makePdf([chatty, plain]), 'chatty.pdf');
+  const taskId = String(body.task_id);
+  const client = await connectWs(wsUrl(stack.api));
+  try {
+    client.send({ type: 'subscribe_task', task_id: taskId });
+    const task = await waitForTask(stack, taskId);
+    assert.equal(task.status, 'completed');
+    const expected = ['preamble_removed', 'offer_removed', 'math_delimiters_rewritten'];
+    assert.deepEqual((task.page_results as Page[]).map((p) => p.warnings), [expected, []]);
+
+    const { body: result } = await getJson<{ data: { content: string; page_results: Page[] } }>(`${stack.api}/api/tasks/${taskId}/result`);
+    assert.equal(result.data.page_results[0]?.content, '# Page\n\nMass $m$ and energy.');
+    assert.equal(result.data.content, `# Page\n\nMass $m$ and energy.\n\n${stubMarkdown(plain)}`);
+
+    const exported = (await (await fetch(`${stack.api}/api/tasks/${taskId}/export?format=json`)).json()) as { task_info: { page_results: Page[] } };
+    assert.deepEqual(exported.task_info.page_results.map((p) => p.warnings), [expected, []]);
+
+    const first = await client.waitFor((m) => ofType('page_completed', taskId)(m) && (m.data as Page).page_number === 1, 'page 1 completed');
+    assert.deepEqual((first.data as Page).warnings, expected);
+  } finally {
+    await client.close();
+  }
+});
