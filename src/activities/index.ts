@@ -18,7 +18,7 @@ import { recognizeWithRetries } from '../vision/retry.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
-import { loadPageImage, UnreadablePageError } from './page-image.js';
+import { loadPageImage, UnreadablePageError, type PageImage } from './page-image.js';
 import { TASK_FATAL_ERROR, type Capacity } from '../workflows/types.js';
 
 export interface ActivityDeps {
@@ -88,12 +88,21 @@ export function createActivities(deps: ActivityDeps) {
    */
   async function processPage(taskId: string, pageNumber: number, filePath: string, mimeType: string, signal: AbortSignal): Promise<'completed' | 'failed'> {
     const started = Date.now();
-    let image: { data: Buffer; mimeType: string };
+    let image: PageImage;
     try {
       image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, deps.dpi, signal);
     } catch (err) {
       if (isPageFailure(err)) return recordFailure(taskId, pageNumber, err, started);
       throw err;
+    }
+    if (image.blank) {
+      // Nothing on the page: an empty page, saved without a model call (and its cost).
+      await recordPage(pool, {
+        taskId, pageNumber, status: 'completed', content: '', errorClass: null, errorMessage: null, attempts: 0,
+        processingMs: Date.now() - started, promptTokens: null, completionTokens: null, warnings: ['blank_page'],
+      });
+      deps.metrics.pages.inc({ status: 'completed' });
+      return 'completed';
     }
     return deps.limiter.run(async () => {
       try {

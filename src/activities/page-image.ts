@@ -18,13 +18,16 @@ export class UnreadablePageError extends Error {
   }
 }
 
-export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: string, pageNumber: number, dpi: number, signal: AbortSignal): Promise<ImageInput> {
-  if (ACCEPTED_IMAGE_TYPES.has(mimeType)) return { data: await readFile(filePath), mimeType };
+/** What the model is sent; `blank`: a PDF page with nothing on it, which the model need not see. */
+export interface PageImage extends ImageInput { blank: boolean }
+
+export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: string, pageNumber: number, dpi: number, signal: AbortSignal): Promise<PageImage> {
+  // An uploaded image is sent as it is: someone chose to have it read.
+  if (ACCEPTED_IMAGE_TYPES.has(mimeType)) return { data: await readFile(filePath), mimeType, blank: false };
   try {
-    const data = mimeType === 'application/pdf'
-      ? await pdf.render(filePath, pageNumber, dpi, signal)
-      : await pdf.convertImage(filePath, signal);
-    return { data, mimeType: 'image/png' };
+    if (mimeType !== 'application/pdf') return { data: await pdf.convertImage(filePath, signal), mimeType: 'image/png', blank: false };
+    const { png, blank } = await pdf.render(filePath, pageNumber, dpi, signal);
+    return { data: png, mimeType: 'image/png', blank };
   } catch (err) {
     if (signal.aborted) throw err;
     throw new UnreadablePageError(`the page could not be rendered (${(err as Error).message})`, { cause: err });

@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import * as mupdf from 'mupdf';
+import { isBlankPage } from './blank.js';
 
 export function openPdf(path: string): mupdf.Document {
   const fd = openSync(path, 'r');
@@ -75,12 +76,15 @@ export function hasColour(page: mupdf.Page): boolean {
   }
 }
 
+/** A rendered page: its PNG, and whether nothing is on it worth a model call (blank.ts). */
+export interface RenderedPage { png: Uint8Array; blank: boolean }
+
 /**
  * Renders one page (1-based) at `dpi` as PNG, lowering the resolution only for oversized pages.
  * Pages without colour are rendered in grey: the model sees the same page, rendering takes half the
  * time and the PNG is about 40 % smaller (measured on A4 text pages at 200 DPI).
  */
-export function renderPage(doc: mupdf.Document, pageNumber: number, dpi: number): Uint8Array {
+export function renderPage(doc: mupdf.Document, pageNumber: number, dpi: number): RenderedPage {
   const page = doc.loadPage(pageNumber - 1);
   try {
     const [x0, y0, x1, y1] = page.getBounds();
@@ -89,7 +93,8 @@ export function renderPage(doc: mupdf.Document, pageNumber: number, dpi: number)
     const colorspace = hasColour(page) ? mupdf.ColorSpace.DeviceRGB : mupdf.ColorSpace.DeviceGray;
     const pixmap = page.toPixmap(mupdf.Matrix.scale(scale, scale), colorspace, false, true);
     try {
-      return pixmap.asPNG();
+      const blank = isBlankPage(pixmap.getPixels(), pixmap.getWidth(), pixmap.getHeight(), pixmap.getNumberOfComponents());
+      return { png: pixmap.asPNG(), blank };
     } finally {
       pixmap.destroy();
     }

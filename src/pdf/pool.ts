@@ -3,15 +3,15 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { PdfInspection } from './document.js';
+import type { PdfInspection, RenderedPage } from './document.js';
 
 // From dist/ the thread module is thread.js; from TypeScript source a bootstrap loads thread.ts.
 const THREAD_FILE = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './thread-source.mjs' : './thread.js', import.meta.url));
 
 export interface PdfPool {
   inspect(path: string): Promise<PdfInspection>;
-  /** PNG of one page (1-based). */
-  render(path: string, pageNumber: number, dpi: number, signal?: AbortSignal): Promise<Buffer>;
+  /** PNG of one page (1-based), and whether it is blank. */
+  render(path: string, pageNumber: number, dpi: number, signal?: AbortSignal): Promise<{ png: Buffer; blank: boolean }>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
   close(): Promise<void>;
@@ -37,7 +37,10 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
   });
   return {
     inspect: (path) => pool.run({ path }, { name: 'inspect' }) as Promise<PdfInspection>,
-    render: async (path, pageNumber, dpi, signal) => toBuffer((await pool.run({ path, pageNumber, dpi }, { name: 'render', signal })) as Uint8Array),
+    render: async (path, pageNumber, dpi, signal) => {
+      const { png, blank } = (await pool.run({ path, pageNumber, dpi }, { name: 'render', signal })) as RenderedPage;
+      return { png: toBuffer(png), blank };
+    },
     convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),
     close: () => pool.destroy(),
   };

@@ -7,7 +7,7 @@ import './shared-wasm.js';
 import { readFileSync } from 'node:fs';
 import type * as mupdf from 'mupdf';
 import { Piscina } from 'piscina';
-import { inspectPdf, openPdf, renderPage, type PdfInspection } from './document.js';
+import { inspectPdf, openPdf, renderPage, type PdfInspection, type RenderedPage } from './document.js';
 import { convertImageToPng } from './images.js';
 
 // The pages of one batch usually come from the same file: keep the last few documents open.
@@ -37,8 +37,9 @@ export function inspect({ path }: { path: string }): PdfInspection {
   return inspectPdf(path);
 }
 
-export function render({ path, pageNumber, dpi }: { path: string; pageNumber: number; dpi: number }): Uint8Array {
-  return move(renderPage(documentFor(path), pageNumber, dpi));
+export function render({ path, pageNumber, dpi }: { path: string; pageNumber: number; dpi: number }): RenderedPage {
+  // An object cannot be moved as a whole: its PNG (a few hundred KB) is copied to the caller.
+  return renderPage(documentFor(path), pageNumber, dpi);
 }
 
 export function convertImage({ path }: { path: string }): Uint8Array {

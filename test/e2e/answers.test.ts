@@ -1,7 +1,7 @@
 /**
  * What the model answers is checked before it is stored: a refusal is never content (retried, then a
  * failed page of class `refused`), and chatter around a transcription is removed and named in the
- * page's warnings, over HTTP, in the JSON export and on the WebSocket.
+ * page's warnings, over HTTP, in the JSON export and on the WebSocket. A blank PDF page costs no call.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -71,4 +71,17 @@ test('a preamble, a closing offer and \\( \\) math are cleaned, and the warnings
   } finally {
     await client.close();
   }
+});
+
+test('a blank PDF page is completed as empty without a model call, with the warning blank_page', async () => {
+  const tag = 305;
+  // Tag 0 draws no bar: the page is white.
+  const { body } = await postFile(`${stack.api}/api/async/pdf`, makePdf([0, tag]), 'blank-first.pdf');
+  const task = await waitForTask(stack, String(body.task_id));
+  assert.equal(task.status, 'completed');
+  assert.deepEqual((task.page_results as Array<Page & { attempts: number }>).map((p) => [p.status, p.attempts, p.warnings]),
+    [['completed', 0, ['blank_page']], ['completed', 1, []]]);
+  assert.equal(stack.stub.callsFor(0).length, 0, 'the blank page never reached the model');
+  const { body: result } = await getJson<{ data: { content: string } }>(`${stack.api}/api/tasks/${task.id}/result`);
+  assert.equal(result.data.content, stubMarkdown(tag));
 });

@@ -26,11 +26,11 @@ function colourPdf(): Buffer {
 test('A4 at 200 DPI is about 1654 × 2339, grey, and carries its page tag', async () => {
   const doc = openPdf(await pdfFile(makePdf([5, 77], { textLines: 10 })));
   try {
-    const png = Buffer.from(renderPage(doc, 2, 200));
+    const png = Buffer.from(renderPage(doc, 2, 200).png);
     const meta = await sharp(png).metadata();
     assert.deepEqual([meta.width, meta.height, meta.channels], [1653, 2339, 1]);
     assert.equal(await readTag(png), 77);
-    const small = await sharp(Buffer.from(renderPage(doc, 1, 72))).metadata();
+    const small = await sharp(Buffer.from(renderPage(doc, 1, 72).png)).metadata();
     assert.deepEqual([small.width, small.height], [595, 842]);
   } finally {
     doc.destroy();
@@ -40,7 +40,7 @@ test('A4 at 200 DPI is about 1654 × 2339, grey, and carries its page tag', asyn
 test('a page with colour is rendered in colour', async () => {
   const doc = openPdf(await pdfFile(colourPdf()));
   try {
-    const { channels } = await sharp(Buffer.from(renderPage(doc, 1, 100))).metadata();
+    const { channels } = await sharp(Buffer.from(renderPage(doc, 1, 100).png)).metadata();
     assert.equal(channels, 3);
   } finally {
     doc.destroy();
