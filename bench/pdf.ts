@@ -80,7 +80,7 @@ async function upload(apiUrl: string, route: 'pdf' | 'image', bytes: Buffer, nam
   return body.task_id;
 }
 
-interface PdfRun { firstCallS: number; utilization: number; tailS: number; workerStartRssMb: number; pages: number; wallS: number; idealS: number; ratio: number; pagesPerS: number; callsPerPage: number; workerRssMb: number; apiRssMb: number; status: string; imageS?: number }
+interface PdfRun { firstCallS: number; firstPageS: number; utilization: number; tailS: number; workerStartRssMb: number; pages: number; wallS: number; idealS: number; ratio: number; pagesPerS: number; callsPerPage: number; workerRssMb: number; apiRssMb: number; status: string; imageS?: number }
 
 /** Waits until `count` workers poll the task queue, so the task's first capacity check sees them all. */
 async function waitForWorkers(taskQueue: string, count: number): Promise<void> {
@@ -137,8 +137,9 @@ async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CON
     const last = Math.max(...pdfCalls.map((c) => c.answeredAt!));
     // Mean number of model calls in flight while the model was in use, over CONCURRENCY × workers.
     const busy = pdfCalls.reduce((sum, c) => sum + (c.answeredAt! - c.receivedAt), 0);
+    const { rows: [saved] } = await db.query<{ first: Date }>('select min(created_at) as first from pages where task_id = $1', [pdfId]);
     return {
-      firstCallS: (first - started) / 1000, utilization: busy / ((last - first) * capacity),
+      firstCallS: (first - started) / 1000, firstPageS: (saved!.first.getTime() - started) / 1000, utilization: busy / ((last - first) * capacity),
       tailS: (row.completed_at!.getTime() - last) / 1000, workerStartRssMb,
       pages, wallS, idealS, ratio: wallS / idealS, pagesPerS: pages / wallS,
       callsPerPage: (stub.calls.length - calls - (imageRun ? 1 : 0)) / pages,
@@ -173,7 +174,7 @@ const report = (line: string) => {
 const fmt = (r: PdfRun) =>
   `wall ${r.wallS.toFixed(1)} s, ideal ${r.idealS.toFixed(0)} s, ratio ${r.ratio.toFixed(2)}, ${r.pagesPerS.toFixed(2)} pages/s, ` +
   `${r.callsPerPage.toFixed(2)} calls/page, worker peak RSS ${r.workerRssMb} MB (${r.workerStartRssMb} MB after start), API peak RSS ${r.apiRssMb} MB; ` +
-  `first model call after ${r.firstCallS.toFixed(1)} s, model busy ${(r.utilization * 100).toFixed(0)} %, ${r.tailS.toFixed(1)} s from last answer to done (${r.status})`;
+  `first model call after ${r.firstCallS.toFixed(1)} s, first page saved after ${r.firstPageS.toFixed(1)} s, model busy ${(r.utilization * 100).toFixed(0)} %, ${r.tailS.toFixed(1)} s from last answer to done (${r.status})`;
 
 try {
   if (wanted('render')) {
