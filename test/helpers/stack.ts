@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { parseConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/main/database.js';
@@ -98,16 +97,8 @@ export async function getJson<T = Record<string, unknown>>(url: string): Promise
   return { status: res.status, body: (await res.json()) as T };
 }
 
-/** Polls until `check` returns a value (not undefined) or the time is up: no bare sleeps in tests. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
+export { eventually } from './eventually.js';
+import { eventually } from './eventually.js';
 
 export interface TaskData { id: string; status: string; error_code: string | null; error_message: string | null; [key: string]: unknown }
 

@@ -15,6 +15,7 @@ import type { Activities } from '../../src/activities/index.js';
 import type { ocrTaskWorkflow } from '../../src/workflows/index.js';
 import type { OcrTaskInput, OcrTaskProgress } from '../../src/workflows/types.js';
 import { testEnv } from '../helpers/env.js';
+import { eventually } from '../helpers/eventually.js';
 
 // The names below are written out, not imported: they are recorded in every history, so a rename
 // is a breaking change this file should notice.
@@ -58,16 +59,8 @@ async function withWorkflow<T>(activities: MockActivities, input: OcrTaskInput, 
   });
 }
 
-/** Polls `check` until it returns a value; a short bound, so a broken workflow fails fast. */
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** A short bound and a quick poll, so a broken workflow fails fast. */
+const until = <T>(check: () => Promise<T | undefined> | T | undefined, what: string) => eventually(check, what, 10_000, 50);
 
 /**
  * The activities Temporal holds for the run once its workflow has no task pending, by type: all the
