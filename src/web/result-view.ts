@@ -85,11 +85,15 @@ export function createResultView(api: Api): ResultView {
       return replaceChildren(body, h('p', { class: 'page-error', text: t('result.pageError', { n: page, error: current.error_message ?? '' }) }));
     }
     const source = currentMarkdown();
-    if (!source.trim()) return replaceChildren(body, h('p', { class: 'muted', text: t('result.empty') }));
-    if (mode === 'raw') return replaceChildren(body, h('pre', { class: 'raw-markdown', text: source }));
+    // What the service did to this page's reply (its own text is never changed), under the page.
+    const done = current?.warnings.length
+      ? [h('p', { class: 'muted page-warnings', text: t('result.warnings', { list: current.warnings.map((w) => t(`warning.${w}`)).join('; ') }) })]
+      : [];
+    if (!source.trim()) return replaceChildren(body, h('p', { class: 'muted', text: t('result.empty') }), ...done);
+    if (mode === 'raw') return replaceChildren(body, h('pre', { class: 'raw-markdown', text: source }), ...done);
     const article = h('div', { class: 'markdown-body' });
     markdown.renderMarkdownInto(article, source);
-    replaceChildren(body, article);
+    replaceChildren(body, article, ...done);
   }
 
   function renderTools() {

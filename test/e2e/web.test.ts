@@ -31,7 +31,9 @@ const card = (name: string) => `.card:has(.card-name:text-is("${name}"))`;
 
 test('upload an image and a 5-page PDF together: live progress to 100 %, rendered math, MD and JSON downloads', async () => {
   const tags = pageTags(5, 100);
-  for (const tag of tags) stack.stub.script([{ kind: 'ok', delayMs: 300 }], tag);
+  for (const tag of tags.filter((t) => t !== 101)) stack.stub.script([{ kind: 'ok', delayMs: 300 }], tag);
+  // Page 2's reply comes with an introduction: the service removes it and the viewer says so.
+  stack.stub.script([{ kind: 'ok', delayMs: 300, content: `Sure! Here is the transcription:\n\n${stubMarkdown(101)}` }], 101);
   const { page, dialogs, errors } = await openPage(browser, stack.api);
   await page.locator('.live-status[data-state="open"]').waitFor();
   await page.setInputFiles('input.file-input', [
@@ -59,8 +61,13 @@ test('upload an image and a 5-page PDF together: live progress to 100 %, rendere
   await screenshot(page, 'result-rendered', { fullPage: false });
 
   // Page by page, and the raw Markdown.
+  await page.locator('dialog.result .page-select').selectOption('2');
+  assert.equal(await body.locator('h1').innerText(), 'Page 101', 'the introduction is gone');
+  assert.equal(await page.locator('dialog.result .page-warnings').innerText(), "Done to this page: removed the model's introduction");
+  await screenshot(page, 'result-page-warnings', { fullPage: false });
   await page.locator('dialog.result .page-select').selectOption('3');
   assert.equal(await body.locator('h1').innerText(), 'Page 102');
+  assert.equal(await page.locator('dialog.result .page-warnings').count(), 0, 'nothing was done to page 3');
   await page.locator('dialog.result .act-raw').click();
   assert.equal(await page.locator('dialog.result .raw-markdown').innerText(), stubMarkdown(102));
 
