@@ -67,9 +67,9 @@ test('an image: task_subscribed, task_started, page_completed, task_progress and
   const started = await client.waitFor(ofType('task_started', taskId), 'task_started');
   assert.deepEqual([started.task_type, started.file_name, started.total_pages], ['image_ocr', 'photo.png', 1]);
   const page = (await client.waitFor(ofType('page_completed', taskId), 'page_completed')).data as Record<string, unknown>;
-  assert.deepEqual(Object.keys(page).sort(), ['content_length', 'error_message', 'page_number', 'processing_time', 'status']);
+  assert.deepEqual(Object.keys(page).sort(), ['content_length', 'error_message', 'page_number', 'processing_time', 'status', 'warnings']);
   assert.ok(Number(page.processing_time) >= 1.5, `processing_time ${String(page.processing_time)}`);
-  assert.deepEqual(page, { ...page, page_number: 1, status: 'completed', content_length: stubMarkdown(tag).length, error_message: null });
+  assert.deepEqual(page, { ...page, page_number: 1, status: 'completed', content_length: stubMarkdown(tag).length, error_message: null, warnings: [] });
   const progress = client.messages.filter(ofType('task_progress', taskId)).at(-1)!;
   assert.deepEqual([progress.processed, progress.failed, progress.total, progress.progress], [1, 0, 1, 100]);
   assert.equal(done.status, 'completed');

@@ -72,8 +72,8 @@ test('a task\'s life arrives as events, in order, with progress', async () => {
   const got = await eventually(() => Promise.resolve(eventsOf(id).length >= 4 ? eventsOf(id) : undefined), 'four events');
   assert.deepEqual(got, [
     { type: 'task_started', task_id: id },
-    { type: 'page_completed', task_id: id, page_number: 1, status: 'completed', content_length: 5, processing_time: 1.5, error_message: null, progress: { processed: 1, failed: 0, total: 2 } },
-    { type: 'page_completed', task_id: id, page_number: 2, status: 'failed', content_length: 0, processing_time: 1.5, error_message: 'boom', progress: { processed: 1, failed: 1, total: 2 } },
+    { type: 'page_completed', task_id: id, page_number: 1, status: 'completed', content_length: 5, processing_time: 1.5, error_message: null, warnings: [], progress: { processed: 1, failed: 0, total: 2 } },
+    { type: 'page_completed', task_id: id, page_number: 2, status: 'failed', content_length: 0, processing_time: 1.5, error_message: 'boom', warnings: [], progress: { processed: 1, failed: 1, total: 2 } },
     { type: 'task_finished', task_id: id, status: 'partial' },
   ]);
 });
