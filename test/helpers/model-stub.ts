@@ -21,7 +21,9 @@ export type StubAction =
    * above it. Streamed, the loop never ends by itself (until the client hangs up); not streamed, it
    * runs to the request's output bound and ends with finish_reason "length", as a real model does.
    */
-  | { kind: 'loop'; upTo?: number };
+  | { kind: 'loop'; upTo?: number }
+  /** Streamed: the first STUB_CHUNK_CHARS characters of the answer, then silence (like `hang` unstreamed). */
+  | { kind: 'stall' };
 
 /** A parameter this stub's server refuses with a 400 that names it. */
 export type StubRejects = 'stream' | 'max_tokens';
@@ -185,7 +187,8 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
       res.once('finish', () => { call.answeredAt = Date.now(); });
       res.once('close', () => { if (!res.writableFinished) call.abandoned = true; });
       if (!action) return send(res, 400, { error: { message: rejected, type: 'invalid_request_error' } });
-      if (action.kind === 'hang') return; // never answer; the socket closes with the server
+      // Never answer; the socket closes with the server.
+      if (action.kind === 'hang' || (action.kind === 'stall' && !body.stream)) return;
       if (action.kind === 'status') {
         return send(res, action.status, { error: { message: action.message ?? `stub error ${action.status}`, type: 'stub_error' } },
           action.retryAfter ? { 'retry-after': action.retryAfter } : {});
@@ -206,6 +209,10 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
         return send(res, 200, completion(answer.content, answer.finish));
       }
       const write = sseWriter(res);
+      if (action.kind === 'stall') {
+        await write(chunk({ role: 'assistant', content: stubMarkdown(tag).slice(0, STUB_CHUNK_CHARS) }, null));
+        return;
+      }
       let sent = '';
       if (!(await write(chunk({ role: 'assistant', content: '' }, null)))) return;
       for (const piece of pieces(answer.content)) {

@@ -82,13 +82,25 @@ test('a server that rejects max_tokens gets max_completion_tokens from then on; 
   assert.deepEqual(other.stub.calls.map((c) => c.outputBound?.field), ['max_tokens'], 'asked once, not again with the other field');
 });
 
-test('cancellation is not a model failure: the call ends with the abort error', async () => {
+test('cancellation is not a model failure, before the answer or in the middle of its stream', async () => {
   const { stub, client } = await clientFor();
-  stub.script([{ kind: 'hang' }], 20);
-  const aborter = new AbortController();
-  const call = client.recognize({ data: await taggedImage(20), mimeType: 'image/png' }, { temperature: 0, signal: aborter.signal });
-  for (let i = 0; i < 500 && stub.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(stub.calls.length, 1, 'the request reached the stub');
-  aborter.abort();
-  await assert.rejects(call, (e: unknown) => e instanceof APIUserAbortError);
+  for (const [tag, action] of [[20, 'hang'], [21, 'stall']] as const) {
+    stub.script([{ kind: action }], tag);
+    const aborter = new AbortController();
+    const call = client.recognize({ data: await taggedImage(tag), mimeType: 'image/png' }, { temperature: 0, signal: aborter.signal });
+    for (let i = 0; i < 500 && stub.callsFor(tag).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(stub.callsFor(tag).length, 1, 'the request reached the stub');
+    aborter.abort();
+    // The SDK ends an aborted stream quietly: it must not pass for a finished (partial) page.
+    await assert.rejects(call, (e: unknown) => e instanceof APIUserAbortError, action);
+  }
+});
+
+test('API_TIMEOUT bounds the whole streamed reply: a stream that stalls is a timeout, its streamed text counted', async () => {
+  const { stub, client } = await clientFor({}, { API_TIMEOUT: '1' });
+  stub.script([{ kind: 'stall' }], 22);
+  const error = await recognize(client, 22).catch((e: unknown) => e);
+  assert.ok(error instanceof VisionError, String(error));
+  assert.equal(error.kind, 'timeout');
+  assert.deepEqual(error.usage, { promptTokens: null, completionTokens: estimateTokens(stubMarkdown(22).slice(0, 16)), estimated: true });
 });
