@@ -13,7 +13,8 @@ export interface RetryOptions {
   /** Base of the exponential backoff; tests shorten it. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  onRetry?: (error: VisionError, attempt: number, delayMs: number) => void;
+  /** Before each further attempt: what failed, after how many, the wait and the next temperature. */
+  onRetry?: (error: VisionError, attempt: number, delayMs: number, temperature: number) => void;
 }
 
 export interface RecognizedPage {
@@ -89,7 +90,7 @@ export async function recognizeWithRetries(client: VisionClient, image: ImageInp
       if (err.raisesTemperature) badAnswers++;
       // A bad answer is not a busy server: waiting would not change it, the temperature does.
       const delay = err.raisesTemperature ? 0 : backoffDelay(attempt, err, base, max);
-      opts.onRetry?.(err, attempt, delay);
+      opts.onRetry?.(err, attempt, delay, temperatureAfter(badAnswers));
       if (delay > 0) await sleep(delay, undefined, { signal: opts.signal });
       continue;
     }

@@ -113,8 +113,13 @@ test('the retry loop: temperatures follow the bad answers only, every attempt\'s
   const { client, seen } = scriptedClient([
     failure('repetition', stopped), failure('server_error'), failure('truncated', reported(1000, 8192)), reported(1000, 300),
   ]);
-  const page = await recognizeWithRetries(client, image, { maxAttempts: 5, baseDelayMs: 1 });
+  const retries: Array<[string, number, number]> = [];
+  const page = await recognizeWithRetries(client, image, {
+    maxAttempts: 5, baseDelayMs: 1, onRetry: (e, _attempt, delayMs, temperature) => retries.push([e.kind, delayMs, temperature]),
+  });
   assert.deepEqual(seen.map((o) => o.temperature), [0, 0.2, 0.2, 0.4], 'a 503 does not raise the temperature');
+  assert.deepEqual(retries.map(([kind, delay, t]) => [kind, delay > 0, t]), [['repetition', false, 0.2], ['server_error', true, 0.2], ['truncated', false, 0.4]],
+    'bad answers are asked again at once, a busy server after a backoff');
   assert.deepEqual(page.failures, ['repetition', 'server_error', 'truncated']);
   assert.equal(page.attempts, 4);
   // The stopped call's prompt is counted as the others' (same image and prompt), so the sum is estimated.
