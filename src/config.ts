@@ -87,6 +87,7 @@ const schema = z.object({
   MAX_PDF_SIZE_MB: int(1, 4096).default(200),
   MAX_PDF_PAGES: int(1, 10000).default(500),
   API_TIMEOUT: int(1, 3600).default(300),
+  MAX_OUTPUT_TOKENS: int(256, 1_000_000).default(8192),
   WS_PING_INTERVAL: int(1, 3600).default(30),
   METRICS_PUBLIC: z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' }).default('false'),
   METRICS_PORT: int(0, 65535).default(9464),
@@ -112,6 +113,8 @@ export interface Config {
     /** Calls per page, the first included (MAX_RETRIES, whose name says retries but means attempts). */
     maxAttempts: number;
     concurrency: number;
+    /** The most tokens one reply may take (MAX_OUTPUT_TOKENS), sent with every call. */
+    maxOutputTokens: number;
   };
   http: { port: number; password: string; title: string; faviconUrl: string; backUrl: string; wsPingIntervalMs: number };
   limits: { maxImageBytes: number; maxPdfBytes: number; maxPdfPages: number };
@@ -169,6 +172,7 @@ function toConfig(e: Env): Config {
       timeoutMs: e.API_TIMEOUT * 1000,
       maxAttempts: e.MAX_RETRIES,
       concurrency: e.CONCURRENCY,
+      maxOutputTokens: e.MAX_OUTPUT_TOKENS,
     },
     http: {
       port: e.PORT, password: e.PASSWORD, title: e.TITLE, faviconUrl: e.FAVICON_URL, backUrl: e.BACK_URL,

@@ -110,9 +110,9 @@ export function createActivities(deps: ActivityDeps) {
           maxAttempts: deps.maxAttempts,
           signal,
           baseDelayMs: deps.retryBaseDelayMs,
-          onRetry: (err, attempt, delayMs) => {
+          onRetry: (err, attempt, delayMs, temperature) => {
             deps.metrics.retries.inc({ error_class: err.kind });
-            log.warn({ taskId, pageNumber, attempt, kind: err.kind, delayMs }, 'model call failed, retrying');
+            log.warn({ taskId, pageNumber, attempt, kind: err.kind, delayMs, temperature }, 'model call failed, retrying');
           },
         });
         await recordPage(pool, {

@@ -48,7 +48,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     pool,
     pdf: instrumentPdfPool(pdf, metrics),
     dpi: config.pdf.dpi,
-    vision: instrumentVision(options.vision ?? createVisionClient(config.vision), metrics, config.vision.model),
+    vision: instrumentVision(options.vision ?? createVisionClient(config.vision, log.child({ component: 'vision' })), metrics, config.vision.model),
     metrics,
     limiter: createLimiter(config.vision.concurrency),
     concurrency: config.vision.concurrency,

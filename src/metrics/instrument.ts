@@ -1,23 +1,31 @@
 /** Wrappers that record metrics around the worker's dependencies, without touching what they do. */
 import type { PdfPool } from '../pdf/pool.js';
 import type { VisionClient } from '../vision/client.js';
-import { VisionError } from '../vision/errors.js';
+import { VisionError, type TokenUsage } from '../vision/errors.js';
 import type { Metrics } from './registry.js';
 
-/** Duration by outcome, calls in flight and tokens of every model call (each attempt counts). */
+/**
+ * Duration by outcome, calls in flight and tokens of every model call: each attempt counts, the
+ * failed and stopped ones too (a stopped call's completion tokens estimated from what it wrote).
+ */
 export function instrumentVision(vision: VisionClient, metrics: Metrics, model: string): VisionClient {
+  const countTokens = (usage: TokenUsage) => {
+    if (usage.promptTokens) metrics.tokens.inc({ kind: 'prompt', model }, usage.promptTokens);
+    if (usage.completionTokens) metrics.tokens.inc({ kind: 'completion', model }, usage.completionTokens);
+  };
   return {
-    async recognize(image, signal) {
+    async recognize(image, options) {
       const stop = metrics.modelCallDuration.startTimer();
       metrics.modelCallsInFlight.inc();
       try {
-        const reply = await vision.recognize(image, signal);
+        const reply = await vision.recognize(image, options);
         stop({ outcome: 'ok' });
-        if (reply.promptTokens) metrics.tokens.inc({ kind: 'prompt', model }, reply.promptTokens);
-        if (reply.completionTokens) metrics.tokens.inc({ kind: 'completion', model }, reply.completionTokens);
+        countTokens(reply.usage);
         return reply;
       } catch (err) {
-        stop({ outcome: err instanceof VisionError ? err.kind : signal?.aborted ? 'cancelled' : 'error' });
+        stop({ outcome: err instanceof VisionError ? err.kind : options.signal?.aborted ? 'cancelled' : 'error' });
+        // The call's own usage: the retry loop replaces it by the page's sum only after this.
+        if (err instanceof VisionError) countTokens(err.usage);
         throw err;
       } finally {
         metrics.modelCallsInFlight.dec();

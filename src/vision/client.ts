@@ -1,10 +1,18 @@
-/** The OpenAI-compatible vision client: one image in, checked Markdown out, failures as VisionError. */
-import OpenAI from 'openai';
-import type { PageWarning } from '../contract/index.js';
+/**
+ * The OpenAI-compatible vision client: one image in, checked Markdown out, failures as VisionError.
+ * Replies are streamed, so a model caught in a loop is stopped as soon as the loop shows
+ * (repetition.ts) instead of running to its output limit; what a server cannot take (streaming,
+ * `max_tokens`) it is asked without from then on (server-features.ts).
+ */
+import OpenAI, { APIUserAbortError } from 'openai';
+import type { Logger } from 'pino';
 import { PLACEHOLDER_API_KEY, type Config } from '../config.js';
-import { classifyVisionError, VisionError } from './errors.js';
-import { SYSTEM_PROMPT, USER_PROMPT } from './prompt.js';
+import { classifyVisionError, NO_USAGE, VisionError, type TokenUsage } from './errors.js';
+import type { PageWarning } from '../contract/index.js';
 import { checkAnswer } from './answer.js';
+import { SYSTEM_PROMPT, USER_PROMPT } from './prompt.js';
+import { createRepetitionDetector, estimateTokens, findRepetition, type Repetition } from './repetition.js';
+import { createServerFeatures, type ServerFeatures } from './server-features.js';
 
 /** Image types OpenAI-compatible vision APIs accept as data URLs; others are converted to PNG first. */
 export const ACCEPTED_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
@@ -15,76 +23,175 @@ export interface ImageInput {
   mimeType: string;
 }
 
+export interface RecognizeOptions {
+  signal?: AbortSignal;
+  /** Sampling temperature of this call (the retry loop raises it after bad answers). */
+  temperature: number;
+}
+
 export interface VisionReply {
   markdown: string;
-  /** The clean-ups checkAnswer applied to the reply. */
+  /** The clean-ups answer.ts applied to the reply. */
   warnings: PageWarning[];
-  promptTokens: number | null;
-  completionTokens: number | null;
+  usage: TokenUsage;
 }
 
 export interface VisionClient {
-  recognize(image: ImageInput, signal?: AbortSignal): Promise<VisionReply>;
+  recognize(image: ImageInput, options: RecognizeOptions): Promise<VisionReply>;
 }
 
-export function createVisionClient(cfg: Config['vision']): VisionClient {
+/** What a call brought back, streamed or not, before it is judged. */
+interface Answer {
+  text: string;
+  finishReason: string | null;
+  usage: TokenUsage;
+}
+
+type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+
+const reportedUsage = (usage: OpenAI.CompletionUsage | null | undefined): TokenUsage =>
+  usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, estimated: false } : NO_USAGE;
+
+/** The tokens of text the model wrote before the call ended without a usage report. */
+const streamedUsage = (text: string): TokenUsage =>
+  text === '' ? NO_USAGE : { promptTokens: null, completionTokens: estimateTokens(text), estimated: true };
+
+function repetitionError(loop: Repetition, usage: TokenUsage): VisionError {
+  const unit = JSON.stringify(loop.unit.length > 40 ? `${loop.unit.slice(0, 40)}…` : loop.unit);
+  const error = new VisionError('repetition', `the model got stuck repeating ${unit} (${loop.repeats} times at the end of its reply) and was stopped`);
+  error.usage = usage;
+  return error;
+}
+
+/**
+ * Judges a finished answer: a loop, a cut-off, a withheld or an empty reply fail, and so does a
+ * refusal (answer.ts); the rest is the page, with the clean-ups answer.ts applied.
+ */
+function judgeAnswer(answer: Answer): VisionReply {
+  const fail = (error: VisionError): never => {
+    error.usage = answer.usage;
+    throw error;
+  };
+  const loop = findRepetition(answer.text);
+  if (loop) throw repetitionError(loop, answer.usage);
+  if (answer.finishReason === 'length') {
+    fail(new VisionError('truncated', 'the model stopped at its output limit (finish_reason "length", MAX_OUTPUT_TOKENS), so the page would be cut off'));
+  }
+  if (answer.finishReason === 'content_filter') {
+    fail(new VisionError('content_filtered', 'the model service withheld its answer for this page (finish_reason "content_filter")'));
+  }
+  if (answer.text.trim() === '') fail(new VisionError('empty_reply', 'the model returned an empty reply'));
+  try {
+    return { ...checkAnswer(answer.text), usage: answer.usage };
+  } catch (err) {
+    if (err instanceof VisionError) fail(err);
+    throw err;
+  }
+}
+
+export function createVisionClient(cfg: Config['vision'], log: Logger): VisionClient {
   const client = new OpenAI({
     apiKey: cfg.apiKey,
     baseURL: cfg.baseUrl,
+    // The SDK's timeout ends at the response headers; `deadline` below bounds a whole streamed reply.
     timeout: cfg.timeoutMs,
     // Retries belong to the page loop (which honours Retry-After and cancellation) and to Temporal.
     maxRetries: 0,
   });
   const ctx = { baseUrl: cfg.baseUrl, model: cfg.model };
+  const features: ServerFeatures = createServerFeatures(cfg, log);
   // OpenAI always answers 401 to the old service's placeholder key; say so at once instead of asking.
   const placeholderKey = cfg.apiKey === PLACEHOLDER_API_KEY && new URL(cfg.baseUrl).hostname === 'api.openai.com';
 
+  function params(image: ImageInput, temperature: number): ChatParams {
+    return {
+      model: cfg.model,
+      temperature,
+      ...features.outputBound(),
+      messages: [
+        { role: 'system', content: SYSTEM_PROMPT },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: USER_PROMPT },
+            { type: 'image_url', image_url: { url: `data:${image.mimeType};base64,${image.data.toString('base64')}` } },
+          ],
+        },
+      ],
+    };
+  }
+
+  async function askWhole(body: ChatParams, signal: AbortSignal): Promise<Answer> {
+    const completion = await client.chat.completions.create(body, { signal });
+    const choice = completion.choices?.[0];
+    const text = choice?.message?.content;
+    return { text: typeof text === 'string' ? text : '', finishReason: choice?.finish_reason ?? null, usage: reportedUsage(completion.usage) };
+  }
+
+  /** Streams the reply, stopping the call the moment it ends in a loop. `seen` keeps what arrived. */
+  async function askStreamed(body: ChatParams, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
+    const stream = await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
+    const detector = createRepetitionDetector();
+    let finishReason: string | null = null;
+    let usage: TokenUsage = NO_USAGE;
+    for await (const chunk of stream) {
+      if (chunk.usage) usage = reportedUsage(chunk.usage);
+      const choice = chunk.choices?.[0];
+      if (choice?.finish_reason) finishReason = choice.finish_reason;
+      const delta = choice?.delta?.content;
+      if (!delta) continue;
+      const loop = detector.push(delta);
+      seen.text = detector.text;
+      // Leaving the loop by throwing closes the stream, which aborts the request.
+      if (loop) throw repetitionError(loop, streamedUsage(detector.text));
+    }
+    return { text: detector.text, finishReason, usage };
+  }
+
+  /** One call, its features chosen by what the server has accepted so far. */
+  async function ask(image: ImageInput, temperature: number, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
+    for (;;) {
+      const body = params(image, temperature);
+      const streamed = features.streaming;
+      try {
+        return streamed ? await askStreamed(body, signal, seen) : await askWhole(body, signal);
+      } catch (err) {
+        // A server that refuses a feature is asked again without it, now and from then on.
+        if (!features.dropRejected(err, { streamed, body })) throw err;
+      }
+    }
+  }
+
   return {
-    async recognize(image, signal) {
+    async recognize(image, { signal, temperature }) {
       if (placeholderKey) {
         throw new VisionError('auth', `OPENAI_API_KEY is not set (it is the placeholder ${PLACEHOLDER_API_KEY}): set it to your key for ${cfg.baseUrl}, or set API_BASE_URL to your own OpenAI-compatible server`);
       }
-      let completion: OpenAI.Chat.Completions.ChatCompletion;
-      try {
-        completion = await client.chat.completions.create(
-          {
-            model: cfg.model,
-            temperature: 0,
-            messages: [
-              { role: 'system', content: SYSTEM_PROMPT },
-              {
-                role: 'user',
-                content: [
-                  { type: 'text', text: USER_PROMPT },
-                  { type: 'image_url', image_url: { url: `data:${image.mimeType};base64,${image.data.toString('base64')}` } },
-                ],
-              },
-            ],
-          },
-          { signal },
-        );
-      } catch (err) {
-        throw classifyVisionError(err, ctx);
-      }
-      const choice = completion.choices?.[0];
-      if (choice?.finish_reason === 'length') {
-        throw new VisionError('truncated', 'the model stopped at its output limit (finish_reason "length"), so the page would be cut off');
-      }
-      if (choice?.finish_reason === 'content_filter') {
-        throw new VisionError('content_filtered', 'the model service withheld its answer for this page (finish_reason "content_filter")');
-      }
-      const text = choice?.message?.content;
-      if (typeof text !== 'string' || text.trim() === '') {
-        throw new VisionError('empty_reply', 'the model returned an empty reply');
-      }
-      // Throws for a refusal: the retry loop asks again, and a last refusal fails the page.
-      const { markdown, warnings } = checkAnswer(text);
-      return {
-        markdown,
-        warnings,
-        promptTokens: completion.usage?.prompt_tokens ?? null,
-        completionTokens: completion.usage?.completion_tokens ?? null,
+      // API_TIMEOUT bounds the whole call, streamed body included. The SDK's stream ends quietly when
+      // its signal aborts, so after every call the signals say whether it was cut short, and why.
+      const deadline = AbortSignal.timeout(cfg.timeoutMs);
+      const callSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
+      const seen = { text: '' };
+      const cutShort = (): Error | undefined => {
+        if (signal?.aborted) return new APIUserAbortError();
+        if (!deadline.aborted) return undefined;
+        const error = new VisionError('timeout', 'no complete answer within API_TIMEOUT (raise it for slow models)');
+        error.usage = streamedUsage(seen.text);
+        return error;
       };
+      let answer: Answer;
+      try {
+        answer = await ask(image, temperature, callSignal, seen);
+      } catch (err) {
+        const cut = cutShort();
+        if (cut) throw cut;
+        const error = classifyVisionError(err, ctx);
+        if (error instanceof VisionError && error.usage === NO_USAGE) error.usage = streamedUsage(seen.text);
+        throw error;
+      }
+      const cut = cutShort();
+      if (cut) throw cut;
+      return judgeAnswer(answer);
     },
   };
 }

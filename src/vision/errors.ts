@@ -14,13 +14,20 @@ export type VisionErrorKind =
   | 'connection' // refused, reset, DNS
   | 'empty_reply' // 200 with no text
   | 'truncated' // finish_reason "length": the Markdown was cut off
-  | 'content_filtered' // finish_reason "content_filter"
-  | 'refused'; // a reply that refuses to transcribe (vision/answer.ts)
+  | 'repetition' // the reply ended in a loop (repetition.ts) and the call was stopped
+  | 'refused' // the model answered with a refusal instead of the page (answer.ts)
+  | 'content_filtered'; // finish_reason "content_filter"
 
 interface KindRule {
   retryable: boolean;
   /** `task`: no other page can succeed either (bad key, wrong model), so the task fails fast. */
   scope: 'page' | 'task';
+  /**
+   * The model itself answered badly: the next attempt goes at once, at the next temperature of
+   * retry.ts's schedule, since the same request would likely get the same answer. The others wait
+   * out a backoff (or Retry-After) and ask the same again.
+   */
+  raisesTemperature?: true;
 }
 
 const RULES: Record<VisionErrorKind, KindRule> = {
@@ -31,17 +38,34 @@ const RULES: Record<VisionErrorKind, KindRule> = {
   server_error: { retryable: true, scope: 'page' },
   timeout: { retryable: true, scope: 'page' },
   connection: { retryable: true, scope: 'page' },
-  empty_reply: { retryable: true, scope: 'page' },
-  truncated: { retryable: true, scope: 'page' },
+  empty_reply: { retryable: true, scope: 'page', raisesTemperature: true },
+  truncated: { retryable: true, scope: 'page', raisesTemperature: true },
+  repetition: { retryable: true, scope: 'page', raisesTemperature: true },
+  refused: { retryable: true, scope: 'page', raisesTemperature: true },
   content_filtered: { retryable: false, scope: 'page' },
-  refused: { retryable: true, scope: 'page' },
 };
+
+/**
+ * Tokens of one call, or summed over a page's attempts. `null`: no count is known (a server that
+ * reports no usage, a call that failed before the model wrote anything). `estimated`: some of it was
+ * not reported but estimated, for a call stopped before its usage arrived.
+ */
+export interface TokenUsage {
+  promptTokens: number | null;
+  completionTokens: number | null;
+  estimated: boolean;
+}
+
+export const NO_USAGE: TokenUsage = Object.freeze({ promptTokens: null, completionTokens: null, estimated: false });
 
 export class VisionError extends Error {
   readonly retryable: boolean;
   readonly scope: 'page' | 'task';
+  readonly raisesTemperature: boolean;
   /** How many calls were made before giving up; set by the retry loop. */
   attempts = 1;
+  /** Tokens the failed call used (the client sets it); the retry loop replaces it by the sum of all attempts. */
+  usage: TokenUsage = NO_USAGE;
 
   constructor(
     readonly kind: VisionErrorKind,
@@ -53,6 +77,7 @@ export class VisionError extends Error {
     this.name = 'VisionError';
     this.retryable = RULES[kind].retryable;
     this.scope = RULES[kind].scope;
+    this.raisesTemperature = RULES[kind].raisesTemperature ?? false;
   }
 }
 

@@ -16,8 +16,8 @@ before(async () => {
     // 72 DPI keeps rendering cheap in tests; the benchmark renders at 200.
     env: { PDF_DPI: '72', BATCH_SIZE: '4', CONCURRENCY: '3', MAX_RETRIES: '3', MAX_PDF_PAGES: '30', MAX_PDF_SIZE_MB: '1' },
     wrapVision: (client) => ({
-      async recognize(image, signal) {
-        const reply = await client.recognize(image, signal);
+      async recognize(image, options) {
+        const reply = await client.recognize(image, options);
         if (!crashed && (await readTag(image.data)) === CRASH_TAG) {
           crashed = true;
           throw new Error('simulated worker crash after the model answered');

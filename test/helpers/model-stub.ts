@@ -1,11 +1,13 @@
 /**
  * An OpenAI-compatible vision model for tests: a real HTTP server on port 0. Its answer is derived
  * from the image it receives (the tag drawn by images.ts), and a script of actions makes it slow,
- * fail, rate-limit, hang, answer empty or stop at the length limit on demand.
+ * fail, rate-limit, hang, answer empty, stop at the length limit or loop on demand. It streams (SSE)
+ * when asked to, and can play a server that rejects `stream` or `max_tokens`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createRepetitionDetector } from '../../src/vision/repetition.js';
 import { readTag } from './images.js';
 
 export type StubAction =
@@ -13,14 +15,32 @@ export type StubAction =
   | { kind: 'status'; status: number; retryAfter?: string; message?: string }
   | { kind: 'hang' }
   | { kind: 'empty' }
-  | { kind: 'length' };
+  | { kind: 'length' }
+  /**
+   * Degenerate repetition while the temperature is at most `upTo` (default 0), the page's answer
+   * above it. Streamed, the loop never ends by itself (until the client hangs up); not streamed, it
+   * runs to the request's output bound and ends with finish_reason "length", as a real model does.
+   */
+  | { kind: 'loop'; upTo?: number }
+  /** Streamed: the first STUB_CHUNK_CHARS characters of the answer, then silence (like `hang` unstreamed). */
+  | { kind: 'stall' };
+
+/** A parameter this stub's server refuses with a 400 that names it. */
+export type StubRejects = 'stream' | 'max_tokens';
 
 export interface StubCall {
   tag: number;
   mimeType: string;
   model: string;
   authorization: string | undefined;
-  action: StubAction['kind'];
+  /** The action taken; `rejected`: refused for a parameter in `StubOptions.rejects`, no action used. */
+  action: StubAction['kind'] | 'rejected';
+  temperature: number | undefined;
+  stream: boolean;
+  /** The output bound the request carried, in whichever field. */
+  outputBound: { field: 'max_tokens' | 'max_completion_tokens'; value: number } | undefined;
+  /** The client hung up before the answer was complete (a stopped stream). */
+  abandoned: boolean;
   /** Epoch ms when the request was read, and when the answer was sent. */
   receivedAt: number;
   answeredAt?: number;
@@ -41,6 +61,24 @@ export interface ModelStub {
 /** The Markdown the stub answers for a tag: a heading that names it and some math. */
 export const stubMarkdown = (tag: number) => `# Page ${tag}\n\nTagged image number ${tag}: $E = mc^2$\n\n$$\\int_0^1 x^{${tag}} \\, dx = \\frac{1}{${tag + 1}}$$`;
 
+/** What a looping answer starts with, then LOOP_UNIT forever. */
+export const loopStart = (tag: number) => `# Page ${tag}\n\n`;
+export const LOOP_UNIT = '\\quad 0 ';
+/** Streamed text comes in chunks of this many characters (about 4 tokens). */
+export const STUB_CHUNK_CHARS = 16;
+const pieces = (text: string) => text.match(new RegExp(`[\\s\\S]{1,${STUB_CHUNK_CHARS}}`, 'g')) ?? [];
+
+/** What a client has read of the streamed endless loop for `tag` when its repetition check stops it. */
+export function streamedBeforeStop(tag: number): string {
+  const detector = createRepetitionDetector();
+  for (const piece of pieces(loopStart(tag))) detector.push(piece);
+  while (!detector.push(LOOP_UNIT));
+  return detector.text;
+}
+
+/** Usage the stub reports: 1000 prompt tokens a call, a completion token per character. */
+const usageOf = (content: string) => ({ prompt_tokens: 1000, completion_tokens: content.length, total_tokens: 1000 + content.length });
+
 function completion(content: string | null, finishReason: string) {
   return {
     id: `chatcmpl-stub-${Date.now()}`,
@@ -48,9 +86,14 @@ function completion(content: string | null, finishReason: string) {
     created: Math.floor(Date.now() / 1000),
     model: 'stub-model',
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
-    usage: { prompt_tokens: 1000, completion_tokens: content ? content.length : 0, total_tokens: 1000 + (content?.length ?? 0) },
+    usage: usageOf(content ?? ''),
   };
 }
+
+const chunk = (delta: Record<string, string>, finishReason: string | null) => ({
+  id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: 'stub-model',
+  choices: [{ index: 0, delta, finish_reason: finishReason }],
+});
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -58,7 +101,27 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
-interface ChatBody { model?: string; messages?: Array<{ role: string; content: unknown }> }
+interface ChatBody {
+  model?: string;
+  messages?: Array<{ role: string; content: unknown }>;
+  temperature?: number;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
+  max_completion_tokens?: number;
+}
+
+/** The refusals of a server that does not take a parameter, worded as OpenAI words them. */
+const REJECTIONS: Record<StubRejects, (body: ChatBody) => string | undefined> = {
+  stream: (body) => (body.stream ? "Unsupported value: 'stream' does not support true with this model. Only the default (false) value is supported." : undefined),
+  max_tokens: (body) => (body.max_tokens !== undefined ? "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead." : undefined),
+};
+
+function outputBound(body: ChatBody): StubCall['outputBound'] {
+  if (body.max_tokens !== undefined) return { field: 'max_tokens', value: body.max_tokens };
+  if (body.max_completion_tokens !== undefined) return { field: 'max_completion_tokens', value: body.max_completion_tokens };
+  return undefined;
+}
 
 /** The data URL of the first image part of the user message, or undefined. */
 function findImage(body: ChatBody): { mimeType: string; data: Buffer } | undefined {
@@ -75,6 +138,21 @@ function findImage(body: ChatBody): { mimeType: string; data: Buffer } | undefin
 export interface StubOptions {
   /** Decode the tag of every image (default). Benchmarks turn it off: it costs CPU per page. */
   readTags?: boolean;
+  /** Parameters this server refuses with a 400 naming them (as some OpenAI-compatible servers do). */
+  rejects?: StubRejects[];
+}
+
+/** Writes SSE events; resolves false once the client has gone (a stopped stream). */
+function sseWriter(res: http.ServerResponse) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  return async (data: unknown): Promise<boolean> => {
+    if (res.destroyed) return false;
+    const flushed = res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+    // Yield between events so the client's hang-up is noticed, and respect backpressure.
+    if (!flushed) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    else await new Promise((resolve) => setImmediate(resolve));
+    return !res.destroyed;
+  };
 }
 
 export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub> {
@@ -98,24 +176,58 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
       const image = findImage(body);
       if (!image) return send(res, 400, { error: { message: 'no image in the request', type: 'invalid_request_error' } });
       const tag = opts.readTags === false ? -1 : await readTag(image.data);
-      const action = nextAction(tag);
-      const call: StubCall = { tag, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization, action: action.kind, receivedAt: Date.now() };
+      const rejected = (opts.rejects ?? []).map((p) => REJECTIONS[p](body)).find((m) => m !== undefined);
+      const action = rejected === undefined ? nextAction(tag) : undefined;
+      const call: StubCall = {
+        tag, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization,
+        action: action?.kind ?? 'rejected', temperature: body.temperature, stream: body.stream === true,
+        outputBound: outputBound(body), abandoned: false, receivedAt: Date.now(),
+      };
       calls.push(call);
       res.once('finish', () => { call.answeredAt = Date.now(); });
-      switch (action.kind) {
-        case 'hang':
-          return; // never answer; the socket closes with the server
-        case 'status':
-          return send(res, action.status, { error: { message: action.message ?? `stub error ${action.status}`, type: 'stub_error' } },
-            action.retryAfter ? { 'retry-after': action.retryAfter } : {});
-        case 'empty':
-          return send(res, 200, completion('', 'stop'));
-        case 'length':
-          return send(res, 200, completion(`${stubMarkdown(tag).slice(0, 20)}`, 'length'));
-        case 'ok':
-          await sleep(action.delayMs ?? stub.latencyMs, undefined, { signal: closing.signal });
-          return send(res, 200, completion(action.content ?? stubMarkdown(tag), 'stop'));
+      res.once('close', () => { if (!res.writableFinished) call.abandoned = true; });
+      if (!action) return send(res, 400, { error: { message: rejected, type: 'invalid_request_error' } });
+      // Never answer; the socket closes with the server.
+      if (action.kind === 'hang' || (action.kind === 'stall' && !body.stream)) return;
+      if (action.kind === 'status') {
+        return send(res, action.status, { error: { message: action.message ?? `stub error ${action.status}`, type: 'stub_error' } },
+          action.retryAfter ? { 'retry-after': action.retryAfter } : {});
       }
+      if (action.kind === 'ok') await sleep(action.delayMs ?? stub.latencyMs, undefined, { signal: closing.signal });
+      const looping = action.kind === 'loop' && (body.temperature ?? 0) <= (action.upTo ?? 0);
+      const answer: { content: string; finish: string } =
+        action.kind === 'empty' ? { content: '', finish: 'stop' }
+          : action.kind === 'length' ? { content: stubMarkdown(tag).slice(0, 20), finish: 'length' }
+            : action.kind === 'ok' ? { content: action.content ?? stubMarkdown(tag), finish: 'stop' }
+              : looping ? { content: loopStart(tag), finish: 'length' }
+                : { content: stubMarkdown(tag), finish: 'stop' };
+      if (!body.stream) {
+        if (looping) {
+          const bound = outputBound(body)?.value ?? 4096;
+          answer.content = (answer.content + LOOP_UNIT.repeat(bound)).slice(0, bound);
+        }
+        return send(res, 200, completion(answer.content, answer.finish));
+      }
+      const write = sseWriter(res);
+      if (action.kind === 'stall') {
+        await write(chunk({ role: 'assistant', content: stubMarkdown(tag).slice(0, STUB_CHUNK_CHARS) }, null));
+        return;
+      }
+      let sent = '';
+      if (!(await write(chunk({ role: 'assistant', content: '' }, null)))) return;
+      for (const piece of pieces(answer.content)) {
+        if (!(await write(chunk({ content: piece }, null)))) return;
+        sent += piece;
+      }
+      // The loop goes on until the client hangs up (or, as a guard against a runaway test, 1M characters).
+      while (looping && sent.length < 1_000_000) {
+        if (!(await write(chunk({ content: LOOP_UNIT }, null)))) return;
+        sent += LOOP_UNIT;
+      }
+      await write(chunk({}, answer.finish));
+      if (body.stream_options?.include_usage) await write({ ...chunk({}, null), choices: [], usage: usageOf(sent) });
+      await write('[DONE]');
+      res.end();
     })().catch((err: unknown) => {
       if (!closing.signal.aborted) send(res, 500, { error: { message: String(err) } });
     });

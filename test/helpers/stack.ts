@@ -18,7 +18,7 @@ import type { Pool } from '../../src/store/pool.js';
 import { createVisionClient, type VisionClient } from '../../src/vision/client.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { testEnv } from './env.js';
-import { startModelStub, type ModelStub } from './model-stub.js';
+import { startModelStub, type ModelStub, type StubOptions } from './model-stub.js';
 
 export interface Stack {
   /** http://127.0.0.1:port */
@@ -41,6 +41,8 @@ export interface StackOptions {
   temporalAddress?: string;
   /** Wraps the real (HTTP) model client, to inject faults such as a crash after the model answered. */
   wrapVision?: (client: VisionClient) => VisionClient;
+  /** How the model stub behaves as a server (e.g. which parameters it rejects). */
+  stub?: StubOptions;
 }
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -49,7 +51,7 @@ installTemporalRuntime(log);
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase();
-  const stub = await startModelStub();
+  const stub = await startModelStub(opts.stub);
   const dataDir = await mkdtemp(path.join(testEnv.scratchDir, 'data-'));
   const config = parseConfig({
     API_BASE_URL: stub.url,
@@ -72,7 +74,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // One registry for the stack's worker and API, as in `ocr dev`.
   const metrics = createMetrics();
   if (opts.worker !== false) {
-    const vision = opts.wrapVision?.(createVisionClient(config.vision));
+    const vision = opts.wrapVision?.(createVisionClient(config.vision, log));
     await startWorker(config, pool, log, lifecycle, { workflowBundlePath: testEnv.workflowBundlePath, retryBaseDelayMs: 20, vision, metrics });
   }
   const { port } = await startApi(config, pool, log, lifecycle, { metrics });

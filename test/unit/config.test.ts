@@ -17,6 +17,7 @@ test('no environment gives the old service\'s defaults', () => {
   assert.equal(c.vision.concurrency, 5);
   assert.equal(c.vision.maxAttempts, 5);
   assert.equal(c.vision.timeoutMs, 300_000);
+  assert.equal(c.vision.maxOutputTokens, 8192);
   assert.equal(c.http.password, 'pwd');
   assert.equal(c.http.port, 54188);
   assert.equal(c.http.title, '智能图文识别服务');
@@ -55,13 +56,14 @@ test('an empty PASSWORD means no prefix; other empty values mean the default', (
 test('every bad variable is named in one error, with what it expects', () => {
   let error: unknown;
   try {
-    parseConfig({ PORT: 'eighty', CONCURRENCY: '0', API_BASE_URL: 'ftp://x', PASSWORD: 'a/b', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'nohost' });
+    parseConfig({ PORT: 'eighty', CONCURRENCY: '0', API_BASE_URL: 'ftp://x', PASSWORD: 'a/b', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'nohost', MAX_OUTPUT_TOKENS: '100' });
   } catch (err) {
     error = err;
   }
   assert.ok(error instanceof ConfigError);
   const names = error.problems.map((p) => p.split('=')[0]).sort();
-  assert.deepEqual(names, ['API_BASE_URL', 'CONCURRENCY', 'DATABASE_URL', 'LOG_LEVEL', 'PASSWORD', 'PORT', 'TEMPORAL_ADDRESS']);
+  assert.deepEqual(names, ['API_BASE_URL', 'CONCURRENCY', 'DATABASE_URL', 'LOG_LEVEL', 'MAX_OUTPUT_TOKENS', 'PASSWORD', 'PORT', 'TEMPORAL_ADDRESS']);
+  assert.match(error.message, /MAX_OUTPUT_TOKENS="100": expected a whole number from 256 to 1000000/);
   assert.match(error.message, /PORT="eighty": expected a whole number from 0 to 65535/);
   assert.match(error.message, /CONCURRENCY="0": expected a whole number from 1 to 256/);
   assert.match(error.message, /LOG_LEVEL="loud": expected one of fatal, error/);

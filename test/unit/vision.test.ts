@@ -1,9 +1,10 @@
-/** The error table, Retry-After parsing, backoff and the worker-wide limiter (replies: answer.test.ts). */
+/** The error table, Retry-After parsing, backoff, the retry loop's temperatures and token sums, and the worker-wide limiter (replies: answer.test.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { classifyVisionError, parseRetryAfter, VisionError } from '../../src/vision/errors.js';
-import { backoffDelay } from '../../src/vision/retry.js';
+import { classifyVisionError, parseRetryAfter, VisionError, type TokenUsage, type VisionErrorKind } from '../../src/vision/errors.js';
+import type { RecognizeOptions, VisionClient } from '../../src/vision/client.js';
+import { backoffDelay, recognizeWithRetries, sumUsage, TEMPERATURE_SCHEDULE, temperatureAfter } from '../../src/vision/retry.js';
 import { createLimiter } from '../../src/activities/limiter.js';
 
 const ctx = { baseUrl: 'https://api.example.com/v1', model: 'gpt-x' };
@@ -62,6 +63,80 @@ test('exponential backoff with jitter stays within its bounds', () => {
     const d = backoffDelay(attempt, e, 500, 10_000);
     assert.ok(d >= cap / 2 && d <= cap, `attempt ${attempt}: ${d}`);
   }
+});
+
+test('bad answers are retried at once at a higher temperature; busy servers wait and ask the same', () => {
+  const rules: Array<[VisionErrorKind, boolean, boolean]> = [
+    ['repetition', true, true], ['refused', true, true], ['truncated', true, true], ['empty_reply', true, true],
+    ['rate_limited', true, false], ['server_error', true, false], ['timeout', true, false], ['content_filtered', false, false],
+  ];
+  for (const [kind, retryable, raises] of rules) {
+    const e = new VisionError(kind, 'x');
+    assert.deepEqual([e.retryable, e.scope, e.raisesTemperature], [retryable, 'page', raises], kind);
+  }
+  assert.deepEqual(TEMPERATURE_SCHEDULE, [0, 0.2, 0.4, 0.6, 0.8]);
+  assert.deepEqual([0, 1, 2, 4, 5, 9].map(temperatureAfter), [0, 0.2, 0.4, 0.8, 0.8, 0.8], 'it stays at the last step');
+});
+
+const image = { data: Buffer.from('png'), mimeType: 'image/png' };
+const reported = (promptTokens: number, completionTokens: number): TokenUsage => ({ promptTokens, completionTokens, estimated: false });
+
+/** A model client that plays `script` (an error or a reply per call) and records each call's options. */
+function scriptedClient(script: Array<VisionError | TokenUsage>) {
+  const seen: RecognizeOptions[] = [];
+  const client: VisionClient = {
+    recognize(_image, options) {
+      seen.push(options);
+      const next = script.shift() ?? reported(0, 0);
+      return next instanceof VisionError ? Promise.reject(next) : Promise.resolve({ markdown: '# ok', warnings: [], usage: next });
+    },
+  };
+  return { client, seen };
+}
+
+const failure = (kind: VisionErrorKind, usage?: TokenUsage) => {
+  const e = new VisionError(kind, kind);
+  if (usage) e.usage = usage;
+  return e;
+};
+
+test('the retry loop: temperatures follow the bad answers only, every attempt\'s tokens are summed', async () => {
+  const stopped: TokenUsage = { promptTokens: null, completionTokens: 250, estimated: true };
+  const { client, seen } = scriptedClient([
+    failure('repetition', stopped), failure('server_error'), failure('truncated', reported(1000, 8192)), reported(1000, 300),
+  ]);
+  const retries: Array<[string, number, number]> = [];
+  const page = await recognizeWithRetries(client, image, {
+    maxAttempts: 5, baseDelayMs: 1, onRetry: (e, _attempt, delayMs, temperature) => retries.push([e.kind, delayMs, temperature]),
+  });
+  assert.deepEqual(seen.map((o) => o.temperature), [0, 0.2, 0.2, 0.4], 'a 503 does not raise the temperature');
+  assert.deepEqual(retries.map(([kind, delay, t]) => [kind, delay > 0, t]), [['repetition', false, 0.2], ['server_error', true, 0.2], ['truncated', false, 0.4]],
+    'bad answers are asked again at once, a busy server after a backoff');
+  assert.deepEqual(page.failures, ['repetition', 'server_error', 'truncated']);
+  assert.equal(page.attempts, 4);
+  // The stopped call's prompt is counted as the others' (same image and prompt), so the sum is estimated.
+  assert.deepEqual(page.usage, { promptTokens: 3000, completionTokens: 250 + 8192 + 300, estimated: true });
+  assert.deepEqual([page.promptTokens, page.completionTokens], [3000, 8742], 'what the page stores counts the retries');
+});
+
+test('the last error carries the sum of all attempts; retries only for retryable kinds', async () => {
+  const { client, seen } = scriptedClient([failure('repetition', reported(1000, 40)), failure('repetition', reported(1000, 60))]);
+  const error = await recognizeWithRetries(client, image, { maxAttempts: 2 }).catch((e: unknown) => e);
+  assert.ok(error instanceof VisionError);
+  assert.deepEqual([error.kind, error.attempts, seen.length], ['repetition', 2, 2]);
+  assert.deepEqual(error.usage, { promptTokens: 2000, completionTokens: 100, estimated: false });
+  const once = scriptedClient([failure('bad_request'), reported(1, 1)]);
+  await assert.rejects(recognizeWithRetries(once.client, image, { maxAttempts: 5 }), /bad_request/);
+  assert.equal(once.seen.length, 1);
+});
+
+test('sums of usage: nothing known stays null, a server without usage gives null', () => {
+  assert.deepEqual(sumUsage([]), { promptTokens: null, completionTokens: null, estimated: false });
+  const none = { promptTokens: null, completionTokens: null, estimated: false };
+  assert.deepEqual(sumUsage([none, none]), none);
+  assert.deepEqual(sumUsage([{ promptTokens: null, completionTokens: 10, estimated: true }]), { promptTokens: null, completionTokens: 10, estimated: true },
+    'no attempt reported its prompt: it stays unknown');
+  assert.deepEqual(sumUsage([none, reported(5, 6)]), reported(5, 6), 'a failed HTTP call adds nothing');
 });
 
 test('the limiter never runs more than its maximum and drops cancelled waiters', async () => {

@@ -44,8 +44,8 @@ before(async () => {
   stack = await startStack({
     env: { PDF_DPI: '72', BATCH_SIZE: '2', CONCURRENCY: '1', MAX_RETRIES: '2' },
     wrapVision: (vision) => ({
-      async recognize(image, signal) {
-        const reply = await vision.recognize(image, signal);
+      async recognize(image, options) {
+        const reply = await vision.recognize(image, options);
         const tag = await readTag(image.data);
         const left = crashes.get(tag) ?? 0;
         if (left > 0) {
