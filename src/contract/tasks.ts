@@ -40,11 +40,15 @@ export type PageStatus = (typeof PAGE_STATUSES)[number];
 
 /**
  * What was done to a page on its way to the stored Markdown, listed with the page: the clean-ups of
- * the model's reply (vision/answer.ts; never of the page's own text), or `blank_page`: a PDF page with
- * nothing on it (pdf/blank.ts), completed as empty without a model call. A page without warnings is
- * the model's reply as it came.
+ * the model's reply (vision/answer.ts; never of the page's own text); `blank_page`: a PDF page with
+ * nothing on it (pdf/blank.ts), completed as empty without a model call; `retried_after_…`: a bad
+ * answer (a refusal, a loop, a cut-off or empty reply) was asked again, at a higher temperature
+ * (vision/retry.ts). A page without warnings is the model's first reply as it came.
  */
-export const PAGE_WARNINGS = ['fence_removed', 'preamble_removed', 'offer_removed', 'math_delimiters_rewritten', 'blank_page'] as const;
+export const PAGE_WARNINGS = [
+  'fence_removed', 'preamble_removed', 'offer_removed', 'math_delimiters_rewritten', 'blank_page',
+  'retried_after_refusal', 'retried_after_repetition', 'retried_after_truncation', 'retried_after_empty_reply',
+] as const;
 export type PageWarning = (typeof PAGE_WARNINGS)[number];
 
 /** Status of a batch of pages in the `batches` views (derived from its pages). */

@@ -4,6 +4,7 @@
  * again at once at a higher temperature, so no attempt repeats the one before it verbatim.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { PageWarning } from '../contract/index.js';
 import type { ImageInput, VisionClient, VisionReply } from './client.js';
 import { VisionError, type TokenUsage, type VisionErrorKind } from './errors.js';
 
@@ -27,7 +28,17 @@ export interface RecognizedPage {
   completionTokens: number | null;
   /** What went wrong on the attempts before the one that succeeded, in order (e.g. ['repetition']). */
   failures: VisionErrorKind[];
+  /** The page's warnings: a retry a bad answer needed, then the clean-ups of the reply kept. */
+  warnings: PageWarning[];
 }
+
+/** The bad answers a page is marked for when a later attempt succeeded. */
+const RETRY_WARNINGS: Partial<Record<VisionErrorKind, PageWarning>> = {
+  refused: 'retried_after_refusal',
+  repetition: 'retried_after_repetition',
+  truncated: 'retried_after_truncation',
+  empty_reply: 'retried_after_empty_reply',
+};
 
 /**
  * Temperatures for the attempts after bad answers: 0 first (the most faithful transcription), then
@@ -96,8 +107,9 @@ export async function recognizeWithRetries(client: VisionClient, image: ImageInp
     }
     usages.push(reply.usage);
     const usage = sumUsage(usages);
+    const retried = [...new Set(failures.map((kind) => RETRY_WARNINGS[kind]).filter((w) => w !== undefined))];
     return {
-      markdown: reply.markdown, attempts: attempt, usage, failures,
+      markdown: reply.markdown, attempts: attempt, usage, failures, warnings: [...retried, ...reply.warnings],
       promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
     };
   }

@@ -42,7 +42,8 @@ test('a refusal once, then a transcription: the page is completed with the trans
   assert.equal(task.status, 'completed');
   const { body: result } = await getJson<{ data: { content: string } }>(`${stack.api}/api/tasks/${task.id}/result`);
   assert.equal(result.data.content, stubMarkdown(tag));
-  assert.equal(stack.stub.callsFor(tag).length, 2);
+  assert.deepEqual(stack.stub.callsFor(tag).map((c) => c.temperature), [0, 0.2], 'asked again at once, at a higher temperature');
+  assert.deepEqual((task.page_results as Page[]).map((p) => p.warnings), [['retried_after_refusal']]);
 });
 
 test('a preamble, a closing offer and \\( \\) math are cleaned, and the warnings say so everywhere', async () => {
