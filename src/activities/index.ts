@@ -118,7 +118,7 @@ export function createActivities(deps: ActivityDeps) {
         await recordPage(pool, {
           taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
           attempts: reply.attempts, processingMs: Date.now() - started,
-          promptTokens: reply.promptTokens, completionTokens: reply.completionTokens, warnings: reply.warnings,
+          promptTokens: reply.usage.promptTokens, completionTokens: reply.usage.completionTokens, warnings: reply.warnings,
         });
         deps.metrics.pages.inc({ status: 'completed' });
         return 'completed';

@@ -56,12 +56,13 @@ export async function getTask(db: Queryable, id: string): Promise<TaskRow | unde
 }
 
 /**
- * The task row, locked until the transaction ends: writes to one task (its pages, its outcome) then
- * run one after another, and each sees what the one before committed.
+ * Locks the task row until the transaction ends, so writes to one task (its pages, its outcome) run
+ * one after another and each sees what the one before committed; false when the task is gone. Reads
+ * nothing of the row: it runs for every page saved.
  */
-export async function lockTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
-  const { rows } = await db.query<TaskRow>('select * from tasks where id = $1 for update', [id]);
-  return rows[0];
+export async function lockTask(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('select 1 from tasks where id = $1 for update', [id]);
+  return rowCount === 1;
 }
 
 export interface TaskListQuery { status?: TaskStatus; limit: number; offset: number }

@@ -6,7 +6,7 @@
 import { notifyTaskEvent } from '../store/events.js';
 import { pageTotals, savePage, type PageResult } from '../store/pages.js';
 import { withTransaction, type Pool } from '../store/pool.js';
-import { lockTask, markTaskStarted, saveOutcome, type TaskOutcome } from '../store/tasks.js';
+import { getTask, lockTask, markTaskStarted, saveOutcome, type TaskOutcome } from '../store/tasks.js';
 import { pageCompletedEvent, taskFinishedEvent, taskStartedEvent } from './events.js';
 import { decideOutcome, type RunEnd } from './outcome.js';
 
@@ -37,8 +37,8 @@ export async function recordPage(pool: Pool, page: PageResult): Promise<void> {
  */
 export async function recordOutcome(pool: Pool, taskId: string, end: RunEnd): Promise<TaskOutcome | undefined> {
   return withTransaction(pool, async (tx) => {
-    const task = await lockTask(tx, taskId);
-    if (!task) return undefined;
+    if (!(await lockTask(tx, taskId))) return undefined;
+    const task = (await getTask(tx, taskId))!;
     const outcome = decideOutcome(task, await pageTotals(tx, taskId), end);
     await saveOutcome(tx, taskId, outcome);
     await notifyTaskEvent(tx, taskFinishedEvent(taskId, outcome.status));

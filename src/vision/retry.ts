@@ -23,9 +23,6 @@ export interface RecognizedPage {
   attempts: number;
   /** Tokens of every attempt, the failed and stopped ones included. */
   usage: TokenUsage;
-  /** The same sums, as the page stores them. */
-  promptTokens: number | null;
-  completionTokens: number | null;
   /** What went wrong on the attempts before the one that succeeded, in order (e.g. ['repetition']). */
   failures: VisionErrorKind[];
   /** The page's warnings: a retry a bad answer needed, then the clean-ups of the reply kept. */
@@ -110,7 +107,6 @@ export async function recognizeWithRetries(client: VisionClient, image: ImageInp
     const retried = [...new Set(failures.map((kind) => RETRY_WARNINGS[kind]).filter((w) => w !== undefined))];
     return {
       markdown: reply.markdown, attempts: attempt, usage, failures, warnings: [...retried, ...reply.warnings],
-      promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
     };
   }
 }
