@@ -18,10 +18,11 @@ import { freePort } from '../src/main/processes.js';
 import { startTemporalDevServer } from '../src/main/temporal-dev-server.js';
 import { countActivityWorkers } from '../src/temporal/task-queue.js';
 import { taggedImage } from '../test/helpers/images.js';
-import { startModelStub } from '../test/helpers/model-stub.js';
+import { startModelStub, type ModelStub, type StubCall } from '../test/helpers/model-stub.js';
 import { makePdf, pageTags } from '../test/helpers/pdfs.js';
 import { adminDatabase } from '../test/helpers/services.js';
 import { machine, peakRssMb, root, startOcrProcess, stopProcess } from './processes.js';
+import { loopingEvery, pageAnswer, qualityFigures } from './quality.js';
 
 const LATENCY_MS = 2000;
 const CONCURRENCY = 8;
@@ -80,7 +81,7 @@ async function upload(apiUrl: string, route: 'pdf' | 'image', bytes: Buffer, nam
   return body.task_id;
 }
 
-interface PdfRun { firstCallS: number; firstPageS: number; utilization: number; tailS: number; workerStartRssMb: number; pages: number; wallS: number; idealS: number; ratio: number; pagesPerS: number; callsPerPage: number; workerRssMb: number; apiRssMb: number; status: string; imageS?: number }
+interface PdfRun { taskId: string; calls: StubCall[]; firstCallS: number; firstPageS: number; utilization: number; tailS: number; workerStartRssMb: number; pages: number; wallS: number; idealS: number; ratio: number; pagesPerS: number; callsPerPage: number; workerRssMb: number; apiRssMb: number; status: string; imageS?: number }
 
 /** Waits until `count` workers poll the task queue, so the task's first capacity check sees them all. */
 async function waitForWorkers(taskQueue: string, count: number): Promise<void> {
@@ -94,14 +95,16 @@ interface RunOptions {
   workers?: number;
   /** CONCURRENCY of each worker. */
   concurrency?: number;
+  /** The model (default: the stub answering after LATENCY_MS). */
+  model?: ModelStub;
 }
 
-async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CONCURRENCY }: RunOptions = {}): Promise<PdfRun> {
+async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CONCURRENCY, model = stub }: RunOptions = {}): Promise<PdfRun> {
   const port = await freePort();
   const taskQueue = `bench-${pages}-${Date.now()}`;
   const env = {
     DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue,
-    API_BASE_URL: stub.url, OPENAI_API_KEY: 'sk-bench', MODEL: 'stub-model', PASSWORD: 'pwd', PORT: String(port),
+    API_BASE_URL: model.url, OPENAI_API_KEY: 'sk-bench', MODEL: 'stub-model', PASSWORD: 'pwd', PORT: String(port),
     CONCURRENCY: String(concurrency), PDF_DPI: String(DPI), BATCH_SIZE: '8', MAX_PDF_PAGES: '500', LOG_LEVEL: 'warn',
     // As the Dockerfile and `npm start` run the service.
     MALLOC_ARENA_MAX: '2',
@@ -117,7 +120,7 @@ async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CON
   const capacity = concurrency * workers;
   try {
     const pdf = makePdf(pageTags(pages), { textLines: TEXT_LINES });
-    const calls = stub.calls.length;
+    const calls = model.calls.length;
     const started = Date.now();
     const pdfId = await upload(apiUrl, 'pdf', pdf, `bench-${pages}.pdf`);
     let imageRun: Promise<number> | undefined;
@@ -132,17 +135,19 @@ async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CON
     const wallS = (row.completed_at!.getTime() - started) / 1000;
     const imageS = await imageRun;
     const idealS = (Math.ceil(pages / capacity) * LATENCY_MS) / 1000;
-    const pdfCalls = stub.calls.slice(calls).filter((c) => c.answeredAt !== undefined);
+    const runCalls = model.calls.slice(calls);
+    // A stopped stream's call ends when the client hung up.
+    const pdfCalls = runCalls.filter((c) => c.closedAt !== undefined);
     const first = Math.min(...pdfCalls.map((c) => c.receivedAt));
-    const last = Math.max(...pdfCalls.map((c) => c.answeredAt!));
+    const last = Math.max(...pdfCalls.map((c) => c.closedAt!));
     // Mean number of model calls in flight while the model was in use, over CONCURRENCY × workers.
-    const busy = pdfCalls.reduce((sum, c) => sum + (c.answeredAt! - c.receivedAt), 0);
+    const busy = pdfCalls.reduce((sum, c) => sum + (c.closedAt! - c.receivedAt), 0);
     const { rows: [saved] } = await db.query<{ first: Date }>('select min(created_at) as first from pages where task_id = $1', [pdfId]);
     return {
-      firstCallS: (first - started) / 1000, firstPageS: (saved!.first.getTime() - started) / 1000, utilization: busy / ((last - first) * capacity),
+      taskId: pdfId, calls: runCalls, firstCallS: (first - started) / 1000, firstPageS: (saved!.first.getTime() - started) / 1000, utilization: busy / ((last - first) * capacity),
       tailS: (row.completed_at!.getTime() - last) / 1000, workerStartRssMb,
       pages, wallS, idealS, ratio: wallS / idealS, pagesPerS: pages / wallS,
-      callsPerPage: (stub.calls.length - calls - (imageRun ? 1 : 0)) / pages,
+      callsPerPage: (runCalls.length - (imageRun ? 1 : 0)) / pages,
       workerRssMb: Math.max(...(await Promise.all(workerProcs.map((w) => peakRssMb(w.pid!))))), apiRssMb: await peakRssMb(api.pid!), status: row.status, imageS,
     };
   } finally {
@@ -191,6 +196,27 @@ try {
     report(`pdf-500       ${fmt(big)}`);
     report(`fairness      one-page image submitted 10 s into the 500-page run finished in ${big.imageS!.toFixed(1)} s (${(big.imageS! / (LATENCY_MS / 1000)).toFixed(1)} × latency)`);
   }
+  if (wanted('quality')) {
+    // Every tenth page loops at temperature 0. A good page takes LATENCY_MS: half before its first
+    // token, half streaming its ~3,000 characters, so a loop's cost in time shows too.
+    const answer = pageAnswer();
+    const loops = loopingEvery(10);
+    const model = await startModelStub({ readTags: false, answer: () => answer, actionFor: loops.actionFor });
+    lifecycle.defer('quality stub', () => model.close());
+    model.latencyMs = LATENCY_MS / 2;
+    model.charsPerSecond = answer.length / (LATENCY_MS / 2 / 1000);
+    const run = await runPdf(100, { model });
+    const q = qualityFigures(run.calls, loops.loopPages, model.latencyMs);
+    const { rows } = await db.query<{ status: string; pages: number }>(
+      'select status, count(*)::int as pages from pages where task_id = $1 group by status order by status', [run.taskId]);
+    report(`quality       100 pages, ${q.loopPages} loop at temperature 0: wall ${run.wallS.toFixed(1)} s, ideal ${run.idealS.toFixed(0)} s (no loops), ratio ${run.ratio.toFixed(2)} (target ≤ 1.15); ` +
+      `pages ${rows.map((r) => `${r.pages} ${r.status}`).join(', ')} (${run.status})`);
+    report(`quality       loop pages: at most ${q.maxLoopCalls} calls (target ≤ 3), ${q.loopCallsMean.toFixed(2)} on average (good pages ${q.goodCallsMean.toFixed(2)}); ` +
+      `output ${q.loopOutputRatio.toFixed(2)} × a good page's (target ≤ 3); each loop stopped after ${q.abortedChars.min}–${q.abortedChars.max} characters, ` +
+      `${q.abortedAfterS.toFixed(2)} s after its first token`);
+    report(`quality       good pages' calls took ${q.goodCallS.mean.toFixed(2)} s on average (max ${q.goodCallS.max.toFixed(2)} s) for the stub's ${(LATENCY_MS / 1000).toFixed(1)} s; ` +
+      `first model call after ${run.firstCallS.toFixed(1)} s, ${run.tailS.toFixed(1)} s from last answer to done; worker peak RSS ${run.workerRssMb} MB`);
+  }
   if (wanted('scale')) {
     // The same PDF with one `ocr worker`, then two, against one API, Temporal and Postgres.
     const load = () => `load average ${os.loadavg()[0]!.toFixed(1)}`;
@@ -217,6 +243,11 @@ BATCH_SIZE 8; each A4 page carries ${TEXT_LINES} lines of text. Wall time runs f
 completion; the ideal is ceil(pages / CONCURRENCY) × latency. The API and the worker are separate
 processes, launched as the Dockerfile and \`npm start\` launch them; peak RSS is each one's VmHWM
 (it varies by about ±15 MB between runs with the timing of garbage collection).
+
+The quality lines run a 100-page PDF against a model that falls into a repetition loop at temperature 0
+on every tenth page and answers the others with ~3,000 characters, streamed: half of the ${LATENCY_MS} ms
+before the first token, half streaming. The ideal is that of the same PDF without loops; the output of a
+page is the characters the model generated for it over all its calls, the stopped one included.
 
 The scale lines run the 200-page PDF against one API with one \`ocr worker\` process and then with
 two, each with CONCURRENCY ${SCALE_CONCURRENCY} (the ideal is then ceil(pages / (CONCURRENCY × workers)) × latency), all

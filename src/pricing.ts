@@ -4,7 +4,7 @@ import type { Usage } from './contract/index.js';
 
 export type Pricing = Config['pricing'];
 
-export interface UsageCounts { model: string | null; prompt_tokens: number; completion_tokens: number }
+export interface UsageCounts { model: string | null; prompt_tokens: number; completion_tokens: number; tokens_estimated: boolean }
 
 /** Cost of the tokens at the model's prices per 1M tokens; null when the model has no price. */
 export function tokenCost(usage: UsageCounts, pricing: Pricing): number | null {
@@ -23,6 +23,7 @@ export function usageView(usage: UsageCounts, pricing: Pricing = { prices: {}, c
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
     total_tokens: usage.prompt_tokens + usage.completion_tokens,
+    estimated: usage.tokens_estimated,
     cost,
     currency: cost === null ? null : pricing.currency,
   };

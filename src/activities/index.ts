@@ -9,11 +9,11 @@ import type { Pool } from '../store/pool.js';
 import { cachedFilePath } from '../store/files.js';
 import type { FinalTaskStatus } from '../contract/index.js';
 import { getTask } from '../store/tasks.js';
-import { completedPageNumbers } from '../store/pages.js';
+import { completedPageNumbers, type PageResult } from '../store/pages.js';
 import type { RunEnd } from '../tasks/outcome.js';
 import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
 import type { VisionClient } from '../vision/client.js';
-import { VisionError } from '../vision/errors.js';
+import { NO_USAGE, VisionError, type TokenUsage } from '../vision/errors.js';
 import { recognizeWithRetries } from '../vision/retry.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -61,6 +61,11 @@ export interface FinishInput {
 type PageFailure = VisionError | UnreadablePageError;
 const isPageFailure = (err: unknown): err is PageFailure => err instanceof VisionError || err instanceof UnreadablePageError;
 
+/** A page's tokens as stored: those of all its calls, failed ones included. */
+const tokens = (usage: TokenUsage): Pick<PageResult, 'promptTokens' | 'completionTokens' | 'tokensEstimated'> => ({
+  promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, tokensEstimated: usage.estimated,
+});
+
 // Heartbeats keep flowing while a model call runs for minutes, so a live worker is never mistaken
 // for a dead one; they also carry cancellation to the activity.
 const HEARTBEAT_INTERVAL_MS = 1_000;
@@ -72,7 +77,7 @@ export function createActivities(deps: ActivityDeps) {
     // A failed page is recorded as failed, never as content.
     await recordPage(pool, {
       taskId, pageNumber, status: 'failed', content: null, errorClass: err.kind, errorMessage: err.message,
-      attempts: err.attempts, processingMs: Date.now() - started, promptTokens: null, completionTokens: null, warnings: [],
+      attempts: err.attempts, processingMs: Date.now() - started, ...tokens(err instanceof VisionError ? err.usage : NO_USAGE), warnings: [],
     });
     deps.metrics.pages.inc({ status: 'failed' });
     log.warn({ taskId, pageNumber, kind: err.kind, attempts: err.attempts }, 'page failed');
@@ -99,7 +104,7 @@ export function createActivities(deps: ActivityDeps) {
       // Nothing on the page: an empty page, saved without a model call (and its cost).
       await recordPage(pool, {
         taskId, pageNumber, status: 'completed', content: '', errorClass: null, errorMessage: null, attempts: 0,
-        processingMs: Date.now() - started, promptTokens: null, completionTokens: null, warnings: ['blank_page'],
+        processingMs: Date.now() - started, ...tokens(NO_USAGE), warnings: ['blank_page'],
       });
       deps.metrics.pages.inc({ status: 'completed' });
       return 'completed';
@@ -117,8 +122,7 @@ export function createActivities(deps: ActivityDeps) {
         });
         await recordPage(pool, {
           taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
-          attempts: reply.attempts, processingMs: Date.now() - started,
-          promptTokens: reply.usage.promptTokens, completionTokens: reply.usage.completionTokens, warnings: reply.warnings,
+          attempts: reply.attempts, processingMs: Date.now() - started, ...tokens(reply.usage), warnings: reply.warnings,
         });
         deps.metrics.pages.inc({ status: 'completed' });
         return 'completed';

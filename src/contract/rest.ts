@@ -8,13 +8,21 @@ import type { BatchStatus, PageStatus, PageWarning, QueueStatus, TaskStatus, Tas
 /** Every error answer (4xx, and the bare 500): `detail` for a person, `code` for a program. */
 export interface ErrorBody { detail: string; code: string }
 
-/** Tokens the model reported for a task, and their cost at MODEL_PRICES. */
+/**
+ * Tokens of every model call a task made (the failed and stopped ones too: what the provider bills),
+ * and their cost at MODEL_PRICES.
+ */
 export interface Usage {
   /** MODEL when the task (or its latest retry) started; null before. */
   model: string | null;
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /**
+   * Some of the tokens are an estimate: a call stopped before the server reported its usage (a loop
+   * cut off as it streamed, a timeout) is counted by the length of what it wrote.
+   */
+  estimated: boolean;
   /** null when the model has no price. */
   cost: number | null;
   /** PRICE_CURRENCY; null with `cost`. */
@@ -72,9 +80,11 @@ export interface PageSummary {
   attempts: number;
   error_class: string | null;
   error_message: string | null;
-  /** As the model reported them; null for a failed page or a server that reports no usage. */
+  /** Of all the page's calls, failed ones included; null when none reported a count (or none was made). */
   prompt_tokens: number | null;
   completion_tokens: number | null;
+  /** Some of the page's tokens are an estimate (see Usage.estimated). */
+  tokens_estimated: boolean;
   /** What was done to the model's reply on its way to the content ([] when nothing was). */
   warnings: PageWarning[];
 }

@@ -9,9 +9,9 @@ import type { Metrics } from './registry.js';
  * failed and stopped ones too (a stopped call's completion tokens estimated from what it wrote).
  */
 export function instrumentVision(vision: VisionClient, metrics: Metrics, model: string): VisionClient {
-  const countTokens = (usage: TokenUsage) => {
-    if (usage.promptTokens) metrics.tokens.inc({ kind: 'prompt', model }, usage.promptTokens);
-    if (usage.completionTokens) metrics.tokens.inc({ kind: 'completion', model }, usage.completionTokens);
+  const countTokens = (usage: TokenUsage, outcome: string) => {
+    if (usage.promptTokens) metrics.tokens.inc({ kind: 'prompt', model, outcome }, usage.promptTokens);
+    if (usage.completionTokens) metrics.tokens.inc({ kind: 'completion', model, outcome }, usage.completionTokens);
   };
   return {
     async recognize(image, options) {
@@ -20,12 +20,13 @@ export function instrumentVision(vision: VisionClient, metrics: Metrics, model: 
       try {
         const reply = await vision.recognize(image, options);
         stop({ outcome: 'ok' });
-        countTokens(reply.usage);
+        countTokens(reply.usage, 'ok');
         return reply;
       } catch (err) {
-        stop({ outcome: err instanceof VisionError ? err.kind : options.signal?.aborted ? 'cancelled' : 'error' });
+        const outcome = err instanceof VisionError ? err.kind : options.signal?.aborted ? 'cancelled' : 'error';
+        stop({ outcome });
         // The call's own usage: the retry loop replaces it by the page's sum only after this.
-        if (err instanceof VisionError) countTokens(err.usage);
+        if (err instanceof VisionError) countTokens(err.usage, outcome);
         throw err;
       } finally {
         metrics.modelCallsInFlight.dec();

@@ -46,8 +46,8 @@ export function createMetrics() {
     }),
     tokens: new client.Counter({
       name: 'ocr_model_tokens_total',
-      help: 'Tokens the model reported, by kind ("prompt" = input, "completion" = output) and model',
-      labelNames: ['kind', 'model'] as const,
+      help: 'Tokens of every model call, by kind ("prompt" = input, "completion" = output), model and the call\'s outcome ("ok" or the error class); a stopped call\'s completion is estimated from what it wrote',
+      labelNames: ['kind', 'model', 'outcome'] as const,
       registers,
     }),
     renderDuration: new client.Histogram({

@@ -11,8 +11,11 @@ export interface PageResult {
   errorMessage: string | null;
   attempts: number;
   processingMs: number;
+  /** Of every call made for the page (failed attempts too); null when no count is known. */
   promptTokens: number | null;
   completionTokens: number | null;
+  /** Some of the count was estimated (a call stopped before the server reported its usage). */
+  tokensEstimated: boolean;
   /** What was done to the reply on its way to `content`; [] for a failed page. */
   warnings: PageWarning[];
 }
@@ -28,6 +31,7 @@ export interface PageRow {
   processing_ms: number;
   prompt_tokens: number | null;
   completion_tokens: number | null;
+  tokens_estimated: boolean;
   warnings: PageWarning[];
   created_at: Date;
   updated_at: Date;
@@ -38,30 +42,39 @@ export interface PageRow {
  * that has locked the task row (lockTask), so that concurrent saves for one task run one after
  * another and the recount (a new snapshot per statement under READ COMMITTED) sees every committed
  * page. Idempotent: a completed page is never overwritten, not even by a later failure; saving it
- * again changes nothing and answers undefined (nothing to announce).
+ * again changes nothing and answers undefined (nothing to announce). A failed page saved again (its
+ * batch ran once more) adds the new calls' tokens to those of the calls before: both were billed.
  */
 export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCounts | undefined> {
   const saved = await tx.query(
     `insert into pages (task_id, page_number, status, content, error_class, error_message, attempts,
-                        processing_ms, prompt_tokens, completion_tokens, warnings)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text[])
+                        processing_ms, prompt_tokens, completion_tokens, tokens_estimated, warnings)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text[])
      on conflict (task_id, page_number) do update set
        status = excluded.status, content = excluded.content, error_class = excluded.error_class,
        error_message = excluded.error_message, attempts = excluded.attempts,
-       processing_ms = excluded.processing_ms, prompt_tokens = excluded.prompt_tokens,
-       completion_tokens = excluded.completion_tokens, warnings = excluded.warnings, updated_at = now()
+       processing_ms = excluded.processing_ms,
+       prompt_tokens = case when pages.prompt_tokens is null then excluded.prompt_tokens
+                            else pages.prompt_tokens + coalesce(excluded.prompt_tokens, 0) end,
+       completion_tokens = case when pages.completion_tokens is null then excluded.completion_tokens
+                                else pages.completion_tokens + coalesce(excluded.completion_tokens, 0) end,
+       tokens_estimated = pages.tokens_estimated or excluded.tokens_estimated,
+       warnings = excluded.warnings, updated_at = now()
      where pages.status <> 'completed'`,
     [page.taskId, page.pageNumber, page.status, page.content, page.errorClass, page.errorMessage,
-      page.attempts, page.processingMs, page.promptTokens, page.completionTokens, page.warnings],
+      page.attempts, page.processingMs, page.promptTokens, page.completionTokens, page.tokensEstimated, page.warnings],
   );
   if (saved.rowCount === 0) return undefined;
   const { rows } = await tx.query<TaskCounts>(
     `update tasks t set processed_pages = c.completed, failed_pages = c.failed,
-            prompt_tokens = c.prompt_tokens, completion_tokens = c.completion_tokens, updated_at = now()
+            prompt_tokens = t.earlier_prompt_tokens + c.prompt_tokens,
+            completion_tokens = t.earlier_completion_tokens + c.completion_tokens,
+            tokens_estimated = t.tokens_estimated or c.estimated, updated_at = now()
      from (select count(*) filter (where status = 'completed') as completed,
                   count(*) filter (where status = 'failed') as failed,
                   coalesce(sum(prompt_tokens), 0) as prompt_tokens,
-                  coalesce(sum(completion_tokens), 0) as completion_tokens
+                  coalesce(sum(completion_tokens), 0) as completion_tokens,
+                  coalesce(bool_or(tokens_estimated), false) as estimated
            from pages where task_id = $1) c
      where t.id = $1
      returning t.processed_pages as processed, t.failed_pages as failed, t.total_pages as total`,
@@ -104,7 +117,7 @@ export async function completedPageNumbers(db: Queryable, taskId: string, pageNu
 /** The PageRow columns; content only when asked for (a 500-page task's content is megabytes). */
 const pageColumns = (withContent: boolean) => `page_number, status, ${withContent ? 'content' : 'null::text as content'},
   coalesce(length(content), 0) as content_length, error_class, error_message, attempts,
-  processing_ms, prompt_tokens, completion_tokens, warnings, created_at, updated_at`;
+  processing_ms, prompt_tokens, completion_tokens, tokens_estimated, warnings, created_at, updated_at`;
 
 export async function listPages(db: Queryable, taskId: string, opts: { withContent: boolean }): Promise<PageRow[]> {
   const { rows } = await db.query<PageRow>(

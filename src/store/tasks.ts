@@ -17,9 +17,13 @@ export interface TaskRow {
   error_message: string | null;
   result_summary: ResultSummary | null;
   metadata: Record<string, unknown>;
-  /** Sums over the task's pages, kept by savePage's recount. */
+  /** Sums over the task's pages and the failed pages a retry forgot, kept by savePage's recount. */
   prompt_tokens: number;
   completion_tokens: number;
+  /** Some of the tokens were estimated (a call stopped before its usage was reported). */
+  tokens_estimated: boolean;
+  earlier_prompt_tokens: number;
+  earlier_completion_tokens: number;
   /** MODEL when the task (or its latest retry) started; null before that. */
   model: string | null;
   created_at: Date;
@@ -132,13 +136,19 @@ export async function findStrandedTasks(db: Queryable, olderThanSeconds: number)
   return rows;
 }
 
-/** Back to `pending` for a retry: failed pages are forgotten so that only they run again. */
+/**
+ * Back to `pending` for a retry: failed pages are forgotten so that only they run again, but not the
+ * tokens they cost, which stay in the task's usage (earlier_*_tokens).
+ */
 export async function resetForRetry(pool: Pool, id: string): Promise<void> {
   await withTransaction(pool, async (client) => {
-    await client.query(`delete from pages where task_id = $1 and status = 'failed'`, [id]);
     await client.query(
-      `update tasks set status = 'pending', failed_pages = 0, error_code = null, error_message = null,
-              result_summary = null, completed_at = null, updated_at = now()
+      `with forgotten as (delete from pages where task_id = $1 and status = 'failed'
+                          returning prompt_tokens, completion_tokens)
+       update tasks set status = 'pending', failed_pages = 0, error_code = null, error_message = null,
+              result_summary = null, completed_at = null, updated_at = now(),
+              earlier_prompt_tokens = earlier_prompt_tokens + (select coalesce(sum(prompt_tokens), 0) from forgotten),
+              earlier_completion_tokens = earlier_completion_tokens + (select coalesce(sum(completion_tokens), 0) from forgotten)
        where id = $1`,
       [id],
     );

@@ -48,6 +48,7 @@ interface Answer {
 }
 
 type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+type StreamedChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming;
 
 const reportedUsage = (usage: OpenAI.CompletionUsage | null | undefined): TokenUsage =>
   usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, estimated: false } : NO_USAGE;
@@ -98,7 +99,7 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
     // Retries belong to the page loop (which honours Retry-After and cancellation) and to Temporal.
     maxRetries: 0,
   });
-  const ctx = { baseUrl: cfg.baseUrl, model: cfg.model };
+  const ctx = { baseUrl: cfg.baseUrl, model: cfg.model, maxOutputTokens: cfg.maxOutputTokens };
   const features: ServerFeatures = createServerFeatures(cfg, log);
   // OpenAI always answers 401 to the old service's placeholder key; say so at once instead of asking.
   const placeholderKey = cfg.apiKey === PLACEHOLDER_API_KEY && new URL(cfg.baseUrl).hostname === 'api.openai.com';
@@ -129,8 +130,8 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
   }
 
   /** Streams the reply, stopping the call the moment it ends in a loop. `seen` keeps what arrived. */
-  async function askStreamed(body: ChatParams, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
-    const stream = await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
+  async function askStreamed(body: StreamedChatParams, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
+    const stream = await client.chat.completions.create(body, { signal });
     const detector = createRepetitionDetector();
     let finishReason: string | null = null;
     let usage: TokenUsage = NO_USAGE;
@@ -145,16 +146,18 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
       // Leaving the loop by throwing closes the stream, which aborts the request.
       if (loop) throw repetitionError(loop, streamedUsage(detector.text));
     }
-    return { text: detector.text, finishReason, usage };
+    // A server that sends no usage (it ignores include_usage, or refused it) still billed the reply.
+    return { text: detector.text, finishReason, usage: usage === NO_USAGE ? streamedUsage(detector.text) : usage };
   }
 
   /** One call, its features chosen by what the server has accepted so far. */
   async function ask(image: ImageInput, temperature: number, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
     for (;;) {
-      const body = params(image, temperature);
+      const whole = params(image, temperature);
       const streamed = features.streaming;
+      const body = streamed ? { ...whole, stream: true as const, ...features.streamOptions() } : whole;
       try {
-        return streamed ? await askStreamed(body, signal, seen) : await askWhole(body, signal);
+        return body.stream ? await askStreamed(body, signal, seen) : await askWhole(whole, signal);
       } catch (err) {
         // A server that refuses a feature is asked again without it, now and from then on.
         if (!features.dropRejected(err, { streamed, body })) throw err;

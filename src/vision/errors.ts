@@ -8,6 +8,7 @@ export type VisionErrorKind =
   | 'auth' // 401/403: the key is wrong or lacks access
   | 'model_not_found' // 404: wrong MODEL or API_BASE_URL
   | 'bad_request' // other 4xx: the service refuses this image
+  | 'output_limit' // a 4xx about the output bound's value (more than the model allows): MAX_OUTPUT_TOKENS
   | 'rate_limited' // 429
   | 'server_error' // 5xx, 408, 409
   | 'timeout' // no answer within API_TIMEOUT
@@ -34,6 +35,8 @@ const RULES: Record<VisionErrorKind, KindRule> = {
   auth: { retryable: false, scope: 'task' },
   model_not_found: { retryable: false, scope: 'task' },
   bad_request: { retryable: false, scope: 'page' },
+  // Every page would be refused the same way until MAX_OUTPUT_TOKENS is lowered.
+  output_limit: { retryable: false, scope: 'task' },
   rate_limited: { retryable: true, scope: 'page' },
   server_error: { retryable: true, scope: 'page' },
   timeout: { retryable: true, scope: 'page' },
@@ -81,6 +84,8 @@ export class VisionError extends Error {
   }
 }
 
+const OUTPUT_BOUND_FIELD = /\bmax_(completion_)?tokens\b/;
+
 function kindForStatus(status: number): VisionErrorKind {
   if (status === 401 || status === 403) return 'auth';
   if (status === 404) return 'model_not_found';
@@ -101,8 +106,11 @@ export function parseRetryAfter(headers: Headers | undefined, now = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** What the messages name: where calls go, and the settings a message may tell the user to change. */
+export interface VisionContext { baseUrl: string; model: string; maxOutputTokens: number }
+
 /** What the user should do about a kind, appended to the upstream message. */
-function advice(kind: VisionErrorKind, ctx: { baseUrl: string; model: string }): string {
+function advice(kind: VisionErrorKind, ctx: VisionContext): string {
   switch (kind) {
     case 'auth':
       return `check OPENAI_API_KEY: the service at ${ctx.baseUrl} does not accept it`;
@@ -110,6 +118,8 @@ function advice(kind: VisionErrorKind, ctx: { baseUrl: string; model: string }):
       return `check MODEL (${ctx.model}) and API_BASE_URL (${ctx.baseUrl})`;
     case 'bad_request':
       return 'the model service refused this image';
+    case 'output_limit':
+      return `lower MAX_OUTPUT_TOKENS (now ${ctx.maxOutputTokens}) to what ${ctx.model} allows`;
     case 'timeout':
       return 'no answer within API_TIMEOUT; raise it for slow models';
     case 'connection':
@@ -129,7 +139,7 @@ function excerpt(text: string): string {
  * Normalises anything a model call threw. Cancellation (an aborted request) is not classified: it is
  * returned as is so the caller re-throws it.
  */
-export function classifyVisionError(err: unknown, ctx: { baseUrl: string; model: string }): VisionError | APIUserAbortError {
+export function classifyVisionError(err: unknown, ctx: VisionContext): VisionError | APIUserAbortError {
   if (err instanceof VisionError || err instanceof APIUserAbortError) return err;
   let kind: VisionErrorKind;
   let detail: string;
@@ -142,6 +152,9 @@ export function classifyVisionError(err: unknown, ctx: { baseUrl: string; model:
     detail = excerpt(String((err.cause as Error | undefined)?.message ?? err.message));
   } else if (err instanceof APIError && typeof err.status === 'number') {
     kind = kindForStatus(err.status);
+    // A server that does not take the field at all was asked again without it (server-features.ts);
+    // one that still names it refuses its value ("max_tokens is too large: 8192…").
+    if (kind === 'bad_request' && OUTPUT_BOUND_FIELD.test(err.message)) kind = 'output_limit';
     detail = `HTTP ${err.status}: ${excerpt(err.message)}`;
     retryAfterMs = parseRetryAfter(err.headers as Headers | undefined);
   } else {

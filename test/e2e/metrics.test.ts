@@ -44,8 +44,8 @@ test('GET /metrics after an image and a PDF: requests, tasks, pages, model calls
     assert.equal(value(text, 'ocr_model_call_duration_seconds_count{outcome="ok"}'), calls);
     assert.equal(value(text, 'ocr_model_call_duration_seconds_count{outcome="server_error"}'), 1);
     assert.equal(value(text, 'ocr_model_retries_total{error_class="server_error"}'), 1);
-    assert.equal(value(text, 'ocr_model_tokens_total{kind="prompt",model="stub-model"}'), 1000 * calls, 'the stub reports 1000 prompt tokens a call');
-    assert.ok((value(text, 'ocr_model_tokens_total{kind="completion",model="stub-model"}') ?? 0) > 0);
+    assert.equal(value(text, 'ocr_model_tokens_total{kind="prompt",model="stub-model",outcome="ok"}'), 1000 * calls, 'the stub reports 1000 prompt tokens a call');
+    assert.ok((value(text, 'ocr_model_tokens_total{kind="completion",model="stub-model",outcome="ok"}') ?? 0) > 0);
     assert.equal(value(text, 'ocr_model_calls_in_flight'), 0);
     assert.equal(value(text, 'ocr_page_render_duration_seconds_count{source="pdf"}'), PAGES);
     assert.equal(value(text, 'ocr_websocket_connections'), 1);

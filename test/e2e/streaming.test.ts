@@ -9,8 +9,8 @@ import { taggedImage } from '../helpers/images.js';
 import { streamedBeforeStop, stubMarkdown, type StubAction, type StubOptions } from '../helpers/model-stub.js';
 import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
-interface Page { page_number: number; status: string; content?: string; error_class: string | null; prompt_tokens: number | null; completion_tokens: number | null }
-interface Task { status: string; page_results: Page[]; usage: { prompt_tokens: number; completion_tokens: number } }
+interface Page { page_number: number; status: string; content?: string; error_class: string | null; prompt_tokens: number | null; completion_tokens: number | null; tokens_estimated: boolean }
+interface Task { status: string; error_code: string | null; error_message: string | null; page_results: Page[]; usage: { prompt_tokens: number; completion_tokens: number; estimated: boolean } }
 
 async function runImage(stack: Stack, tag: number, actions: StubAction[] = []): Promise<{ task: Task; page: Page }> {
   stack.stub.script(actions, tag);
@@ -49,17 +49,21 @@ describe('a model that loops or runs long (MAX_RETRIES=3)', () => {
     // The stopped call: its completion estimated from what streamed, its prompt as the other call's.
     assert.deepEqual([page.prompt_tokens, page.completion_tokens], [2000, loopTokens(tag) + stubMarkdown(tag).length]);
     assert.deepEqual([task.usage.prompt_tokens, task.usage.completion_tokens], [2000, loopTokens(tag) + stubMarkdown(tag).length]);
+    assert.deepEqual([page.tokens_estimated, task.usage.estimated], [true, true], 'the count says it is partly estimated');
   });
 
   test('a page that loops at every temperature fails with error class repetition after 3 calls, all counted', async () => {
     const tag = 302;
-    const series = 'ocr_model_tokens_total{kind="completion",model="stub-model"}';
+    const series = 'ocr_model_tokens_total{kind="completion",model="stub-model",outcome="repetition"}';
     const outcome = 'ocr_model_call_duration_seconds_count{outcome="repetition"}';
     const [tokensBefore, repetitionsBefore] = [await metric(stack, series), await metric(stack, outcome)];
     const loop: StubAction = { kind: 'loop', upTo: 1 };
     const { task, page } = await runImage(stack, tag, [loop, loop, loop]);
     assert.deepEqual([task.status, page.status, page.error_class, page.content], ['failed', 'failed', 'repetition', '']);
     assert.deepEqual(stack.stub.callsFor(tag).map((c) => [c.temperature, c.abandoned]), [[0, true], [0.2, true], [0.4, true]]);
+    // No call lived to report usage: the completion is estimated, the prompt unknown.
+    assert.deepEqual([page.prompt_tokens, page.completion_tokens, page.tokens_estimated], [null, 3 * loopTokens(tag), true]);
+    assert.deepEqual([task.usage.completion_tokens, task.usage.estimated], [3 * loopTokens(tag), true], 'the failed page\'s calls are in the task\'s usage');
     assert.equal(await metric(stack, series) - tokensBefore, 3 * loopTokens(tag), 'the stopped calls\' estimated tokens are in the metric');
     assert.equal(await metric(stack, outcome) - repetitionsBefore, 3);
   });
@@ -70,6 +74,15 @@ describe('a model that loops or runs long (MAX_RETRIES=3)', () => {
     assert.deepEqual([page.status, page.error_class], ['failed', 'truncated']);
     assert.deepEqual(stack.stub.callsFor(tag).map((c) => [c.temperature, c.outputBound]),
       [0, 0.2, 0.4].map((t) => [t, { field: 'max_tokens', value: 8192 }]));
+  });
+
+  test('an output bound above what the model allows fails the task at once, saying to lower MAX_OUTPUT_TOKENS', async () => {
+    const tag = 304;
+    const tooLarge: StubAction = { kind: 'status', status: 400, message: 'max_tokens is too large: 8192. This model supports at most 4096 completion tokens, whereas you provided 8192.' };
+    const { task, page } = await runImage(stack, tag, [tooLarge]);
+    assert.deepEqual([task.status, task.error_code, page.error_class], ['failed', 'output_limit', 'output_limit']);
+    assert.match(task.error_message ?? '', /lower MAX_OUTPUT_TOKENS \(now 8192\)/);
+    assert.equal(stack.stub.callsFor(tag).length, 1, 'not retried: every call would be refused alike');
   });
 });
 

@@ -4,6 +4,7 @@
  * fail, rate-limit, hang, answer empty, stop at the length limit or loop on demand. It streams (SSE)
  * when asked to, and can play a server that rejects `stream` or `max_tokens`.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +27,7 @@ export type StubAction =
   | { kind: 'stall' };
 
 /** A parameter this stub's server refuses with a 400 that names it. */
-export type StubRejects = 'stream' | 'max_tokens';
+export type StubRejects = 'stream' | 'stream_options' | 'max_tokens';
 
 export interface StubCall {
   tag: number;
@@ -41,17 +42,24 @@ export interface StubCall {
   outputBound: { field: 'max_tokens' | 'max_completion_tokens'; value: number } | undefined;
   /** The client hung up before the answer was complete (a stopped stream). */
   abandoned: boolean;
-  /** Epoch ms when the request was read, and when the answer was sent. */
+  /** SHA-1 of the image: which page the call was for, when tags are not read. */
+  imageSha1: string;
+  /** Characters of answer text sent: what the model "generated", also for a stopped stream. */
+  sentChars: number;
+  /** Epoch ms when the request was read, when the answer was sent, and when the connection closed. */
   receivedAt: number;
   answeredAt?: number;
+  closedAt?: number;
 }
 
 export interface ModelStub {
   /** Base URL as API_BASE_URL takes it (the service appends /v1). */
   url: string;
   calls: StubCall[];
-  /** Default latency of successful answers. */
+  /** Time before the first token of every answer with text (ok, loop, length, empty); `ok`'s delayMs overrides it. */
   latencyMs: number;
+  /** Pace of the answer's text after its first token (0: as fast as the client reads). */
+  charsPerSecond: number;
   /** Actions for the next calls, in order (optionally only for calls carrying `tag`); then `ok`. */
   script(actions: StubAction[], tag?: number): void;
   callsFor(tag: number): StubCall[];
@@ -114,6 +122,7 @@ interface ChatBody {
 /** The refusals of a server that does not take a parameter, worded as OpenAI words them. */
 const REJECTIONS: Record<StubRejects, (body: ChatBody) => string | undefined> = {
   stream: (body) => (body.stream ? "Unsupported value: 'stream' does not support true with this model. Only the default (false) value is supported." : undefined),
+  stream_options: (body) => (body.stream_options ? "Unrecognized request argument supplied: stream_options" : undefined),
   max_tokens: (body) => (body.max_tokens !== undefined ? "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead." : undefined),
 };
 
@@ -138,6 +147,10 @@ function findImage(body: ChatBody): { mimeType: string; data: Buffer } | undefin
 export interface StubOptions {
   /** Decode the tag of every image (default). Benchmarks turn it off: it costs CPU per page. */
   readTags?: boolean;
+  /** The page's answer for a tag (default stubMarkdown); -1 when tags are not read. */
+  answer?: (tag: number) => string;
+  /** The action for a call no script covers (default `ok`): benchmarks choose by image. */
+  actionFor?: (call: StubCall) => StubAction | undefined;
   /** Parameters this server refuses with a 400 naming them (as some OpenAI-compatible servers do). */
   rejects?: StubRejects[];
 }
@@ -161,7 +174,9 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
   // Aborted on close, so a slow answer still pending cannot keep the test process alive.
   const closing = new AbortController();
 
-  const nextAction = (tag: number): StubAction => queues.get(tag)?.shift() ?? queues.get('any')?.shift() ?? { kind: 'ok' };
+  const pageAnswer = opts.answer ?? stubMarkdown;
+  const nextAction = (call: StubCall): StubAction =>
+    queues.get(call.tag)?.shift() ?? queues.get('any')?.shift() ?? opts.actionFor?.(call) ?? { kind: 'ok' };
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -177,15 +192,19 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
       if (!image) return send(res, 400, { error: { message: 'no image in the request', type: 'invalid_request_error' } });
       const tag = opts.readTags === false ? -1 : await readTag(image.data);
       const rejected = (opts.rejects ?? []).map((p) => REJECTIONS[p](body)).find((m) => m !== undefined);
-      const action = rejected === undefined ? nextAction(tag) : undefined;
       const call: StubCall = {
         tag, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization,
-        action: action?.kind ?? 'rejected', temperature: body.temperature, stream: body.stream === true,
-        outputBound: outputBound(body), abandoned: false, receivedAt: Date.now(),
+        action: 'rejected', temperature: body.temperature, stream: body.stream === true, outputBound: outputBound(body),
+        abandoned: false, imageSha1: createHash('sha1').update(image.data).digest('hex'), sentChars: 0, receivedAt: Date.now(),
       };
+      const action = rejected === undefined ? nextAction(call) : undefined;
+      if (action) call.action = action.kind;
       calls.push(call);
       res.once('finish', () => { call.answeredAt = Date.now(); });
-      res.once('close', () => { if (!res.writableFinished) call.abandoned = true; });
+      res.once('close', () => {
+        call.closedAt = Date.now();
+        if (!res.writableFinished) call.abandoned = true;
+      });
       if (!action) return send(res, 400, { error: { message: rejected, type: 'invalid_request_error' } });
       // Never answer; the socket closes with the server.
       if (action.kind === 'hang' || (action.kind === 'stall' && !body.stream)) return;
@@ -193,19 +212,26 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
         return send(res, action.status, { error: { message: action.message ?? `stub error ${action.status}`, type: 'stub_error' } },
           action.retryAfter ? { 'retry-after': action.retryAfter } : {});
       }
-      if (action.kind === 'ok') await sleep(action.delayMs ?? stub.latencyMs, undefined, { signal: closing.signal });
+      if (action.kind !== 'stall') await sleep(action.kind === 'ok' ? action.delayMs ?? stub.latencyMs : stub.latencyMs, undefined, { signal: closing.signal });
       const looping = action.kind === 'loop' && (body.temperature ?? 0) <= (action.upTo ?? 0);
       const answer: { content: string; finish: string } =
         action.kind === 'empty' ? { content: '', finish: 'stop' }
-          : action.kind === 'length' ? { content: stubMarkdown(tag).slice(0, 20), finish: 'length' }
-            : action.kind === 'ok' ? { content: action.content ?? stubMarkdown(tag), finish: 'stop' }
+          : action.kind === 'length' ? { content: pageAnswer(tag).slice(0, 20), finish: 'length' }
+            : action.kind === 'ok' ? { content: action.content ?? pageAnswer(tag), finish: 'stop' }
               : looping ? { content: loopStart(tag), finish: 'length' }
-                : { content: stubMarkdown(tag), finish: 'stop' };
+                : { content: pageAnswer(tag), finish: 'stop' };
+      // Text paced at charsPerSecond from the first token on: `sent` characters are due this long after it.
+      const firstToken = Date.now();
+      const paced = async (sent: number) => {
+        if (stub.charsPerSecond > 0) await sleep(firstToken + (sent / stub.charsPerSecond) * 1000 - Date.now(), undefined, { signal: closing.signal });
+      };
       if (!body.stream) {
         if (looping) {
           const bound = outputBound(body)?.value ?? 4096;
           answer.content = (answer.content + LOOP_UNIT.repeat(bound)).slice(0, bound);
         }
+        await paced(answer.content.length);
+        call.sentChars = answer.content.length;
         return send(res, 200, completion(answer.content, answer.finish));
       }
       const write = sseWriter(res);
@@ -215,15 +241,16 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
       }
       let sent = '';
       if (!(await write(chunk({ role: 'assistant', content: '' }, null)))) return;
-      for (const piece of pieces(answer.content)) {
-        if (!(await write(chunk({ content: piece }, null)))) return;
+      const emit = async (piece: string): Promise<boolean> => {
+        await paced(sent.length + piece.length);
+        if (!(await write(chunk({ content: piece }, null)))) return false;
         sent += piece;
-      }
+        call.sentChars = sent.length;
+        return true;
+      };
+      for (const piece of pieces(answer.content)) if (!(await emit(piece))) return;
       // The loop goes on until the client hangs up (or, as a guard against a runaway test, 1M characters).
-      while (looping && sent.length < 1_000_000) {
-        if (!(await write(chunk({ content: LOOP_UNIT }, null)))) return;
-        sent += LOOP_UNIT;
-      }
+      while (looping && sent.length < 1_000_000) if (!(await emit(LOOP_UNIT))) return;
       await write(chunk({}, answer.finish));
       if (body.stream_options?.include_usage) await write({ ...chunk({}, null), choices: [], usage: usageOf(sent) });
       await write('[DONE]');
@@ -239,6 +266,7 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
     url: `http://127.0.0.1:${port}`,
     calls,
     latencyMs: 0,
+    charsPerSecond: 0,
     script(actions, tag) {
       const key = tag ?? 'any';
       queues.set(key, [...(queues.get(key) ?? []), ...actions]);

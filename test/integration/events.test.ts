@@ -55,7 +55,7 @@ async function newTask(totalPages: number): Promise<string> {
 const page = (taskId: string, n: number, content: string | null): PageResult => ({
   taskId, pageNumber: n, status: content === null ? 'failed' : 'completed', content,
   errorClass: content === null ? 'server_error' : null, errorMessage: content === null ? 'boom' : null,
-  attempts: 1, processingMs: 1500, promptTokens: null, completionTokens: null, warnings: [],
+  attempts: 1, processingMs: 1500, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [],
 });
 
 const eventsOf = (taskId: string) => events.filter((e) => e.task_id === taskId);

@@ -73,7 +73,7 @@ test('pages: saves are idempotent, a completed page is never overwritten, counte
   await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: 1000, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 30, metadata: {} });
   const page = (n: number, status: 'completed' | 'failed', content: string | null = null): PageResult => ({
     taskId, pageNumber: n, status, content, errorClass: status === 'failed' ? 'server_error' : null,
-    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, warnings: [],
+    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [],
   });
 
   await recordPage(pool, page(1, 'failed'));
@@ -94,6 +94,34 @@ test('pages: saves are idempotent, a completed page is never overwritten, counte
   assert.equal(content.split('\n\n').length, 21);
 });
 
+test('pages: a failed page saved again adds its calls\' tokens; a retry forgets the page but the task keeps them', async () => {
+  const { bytes, local, sha256 } = await storeRandomFile(1000);
+  await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'image/png' });
+  const taskId = randomUUID();
+  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'b.pdf', fileSize: 1000, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 2, metadata: {} });
+  const page = (status: 'completed' | 'failed', promptTokens: number | null, completionTokens: number | null, tokensEstimated = false): PageResult => ({
+    taskId, pageNumber: 1, status, content: status === 'completed' ? 'one' : null, errorClass: status === 'failed' ? 'repetition' : null,
+    errorMessage: status === 'failed' ? 'loop' : null, attempts: 3, processingMs: 5, promptTokens, completionTokens, tokensEstimated, warnings: [],
+  });
+  const tokensOf = async () => {
+    const { rows } = await pool.query('select prompt_tokens, completion_tokens, tokens_estimated from pages where task_id = $1', [taskId]);
+    const task = (await getTask(pool, taskId))!;
+    return { page: rows[0], task: [task.prompt_tokens, task.completion_tokens, task.tokens_estimated] };
+  };
+
+  await recordPage(pool, page('failed', null, 500, true)); // stopped calls: no prompt reported
+  await recordPage(pool, page('failed', 2000, 100)); // its batch ran again
+  assert.deepEqual(await tokensOf(), { page: { prompt_tokens: 2000, completion_tokens: 600, tokens_estimated: true }, task: [2000, 600, true] });
+
+  await resetForRetry(pool, taskId);
+  assert.deepEqual((await tokensOf()).page, undefined, 'the retry forgets the failed page');
+  await recordPage(pool, page('completed', 1000, 3));
+  assert.deepEqual(await tokensOf(), { page: { prompt_tokens: 1000, completion_tokens: 3, tokens_estimated: false }, task: [3000, 603, true] },
+    'the task keeps what the forgotten page cost, and that some of it was estimated');
+  await recordPage(pool, page('failed', 1000, 50));
+  assert.deepEqual((await tokensOf()).task, [3000, 603, true], 'a completed page is not overwritten, nor are its tokens added to');
+});
+
 test('after a retry, pages per minute and the ETA count only the retry\'s own pages and time', async () => {
   const { bytes, local, sha256 } = await storeRandomFile(500);
   await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'application/pdf' });
@@ -101,7 +129,7 @@ test('after a retry, pages per minute and the ETA count only the retry\'s own pa
   await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'r.pdf', fileSize: 500, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 12, metadata: {} });
   const save = (n: number, status: 'completed' | 'failed') => recordPage(pool, {
     taskId, pageNumber: n, status, content: status === 'completed' ? `page ${n}` : null, errorClass: status === 'failed' ? 'server_error' : null,
-    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, warnings: [],
+    errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [],
   });
   // The first run, an hour ago: 8 pages done, 4 failed.
   await recordStart(pool, taskId, 'm');

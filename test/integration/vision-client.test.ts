@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config.js';
 import { createVisionClient, type VisionClient } from '../../src/vision/client.js';
 import { VisionError } from '../../src/vision/errors.js';
 import { estimateTokens } from '../../src/vision/repetition.js';
+import { eventually } from '../helpers/eventually.js';
 import { taggedImage } from '../helpers/images.js';
 import { startModelStub, streamedBeforeStop, stubMarkdown, type ModelStub, type StubOptions } from '../helpers/model-stub.js';
 
@@ -68,7 +69,7 @@ test('a server that rejects streaming is asked without it, at once and from then
   assert.deepEqual(warnings.filter((w) => /streaming/.test(w)).length, 1, warnings.join('\n'));
 });
 
-test('a server that rejects max_tokens gets max_completion_tokens from then on; "too large" is no such rejection', async () => {
+test('a server that rejects max_tokens gets max_completion_tokens from then on; "too large" is no such rejection but output_limit', async () => {
   const { stub, client, warnings } = await clientFor({ rejects: ['max_tokens'] });
   assert.equal((await recognize(client, 17)).markdown, stubMarkdown(17));
   assert.equal((await recognize(client, 18)).markdown, stubMarkdown(18));
@@ -78,8 +79,22 @@ test('a server that rejects max_tokens gets max_completion_tokens from then on; 
 
   const other = await clientFor();
   other.stub.script([{ kind: 'status', status: 400, message: 'max_tokens is too large: 8192. This model supports at most 4096 completion tokens.' }], 19);
-  await assert.rejects(recognize(other.client, 19), (e: unknown) => e instanceof VisionError && e.kind === 'bad_request');
+  await assert.rejects(recognize(other.client, 19), (e: unknown) => e instanceof VisionError && e.kind === 'output_limit' && e.scope === 'task');
   assert.deepEqual(other.stub.calls.map((c) => c.outputBound?.field), ['max_tokens'], 'asked once, not again with the other field');
+});
+
+test('a server that rejects stream_options still streams, without usage: the reply\'s tokens are estimated; logged once', async () => {
+  const { stub, client, warnings } = await clientFor({ rejects: ['stream_options'] });
+  stub.script([{ kind: 'loop' }], 24);
+  const reply = await recognize(client, 23);
+  assert.equal(reply.markdown, stubMarkdown(23));
+  assert.deepEqual(reply.usage, { promptTokens: null, completionTokens: estimateTokens(stubMarkdown(23)), estimated: true });
+  const loop = await recognize(client, 24).catch((e: unknown) => e);
+  assert.ok(loop instanceof VisionError && loop.kind === 'repetition', 'a loop is still stopped as it streams');
+  await eventually(() => stub.callsFor(24)[0]?.closedAt, 'the stub to see the stopped stream close');
+  assert.deepEqual(stub.calls.map((c) => [c.tag, c.action, c.stream, c.abandoned]),
+    [[23, 'rejected', true, false], [23, 'ok', true, false], [24, 'loop', true, true]]);
+  assert.equal(warnings.filter((w) => /stream_options/.test(w)).length, 1, warnings.join('\n'));
 });
 
 test('cancellation is not a model failure, before the answer or in the middle of its stream', async () => {

@@ -7,7 +7,7 @@ import type { RecognizeOptions, VisionClient } from '../../src/vision/client.js'
 import { backoffDelay, recognizeWithRetries, sumUsage, TEMPERATURE_SCHEDULE, temperatureAfter } from '../../src/vision/retry.js';
 import { createLimiter } from '../../src/activities/limiter.js';
 
-const ctx = { baseUrl: 'https://api.example.com/v1', model: 'gpt-x' };
+const ctx = { baseUrl: 'https://api.example.com/v1', model: 'gpt-x', maxOutputTokens: 8192 };
 const apiError = (status: number, headers: Record<string, string> = {}) =>
   APIError.generate(status, { message: `upstream says ${status}` }, undefined, new Headers(headers));
 
@@ -31,6 +31,19 @@ test('messages say what to fix, and never echo more than a line of upstream text
   assert.match(classifyVisionError(apiError(404), ctx).message, /MODEL \(gpt-x\)/);
   const long = APIError.generate(500, { message: 'x'.repeat(2000) }, undefined, new Headers());
   assert.ok(classifyVisionError(long, ctx).message.length < 400);
+});
+
+test('a 400 about the output bound\'s value dooms the task and names MAX_OUTPUT_TOKENS; another 400 only its page', () => {
+  const badRequest = (message: string) => APIError.generate(400, { error: { message } }, undefined, new Headers());
+  const tooLarge = badRequest('max_tokens is too large: 8192. This model supports at most 4096 completion tokens, whereas you provided 8192.');
+  const e = classifyVisionError(tooLarge, ctx);
+  assert.ok(e instanceof VisionError);
+  assert.deepEqual([e.kind, e.retryable, e.scope], ['output_limit', false, 'task']);
+  assert.match(e.message, /lower MAX_OUTPUT_TOKENS \(now 8192\) to what gpt-x allows/);
+  const completion = badRequest("Invalid 'max_completion_tokens': integer above maximum value.");
+  assert.equal((classifyVisionError(completion, ctx) as VisionError).kind, 'output_limit');
+  const image = classifyVisionError(badRequest('Invalid image: could not process image.'), ctx) as VisionError;
+  assert.deepEqual([image.kind, image.scope], ['bad_request', 'page']);
 });
 
 test('timeouts, connection failures and aborts', () => {

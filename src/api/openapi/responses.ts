@@ -19,12 +19,13 @@ export const ErrorBody = z.object({
 
 export const Usage = z.object({
   model: z.string().nullable().meta({ description: 'MODEL when the task (or its latest retry) started; null before' }),
-  prompt_tokens: int.meta({ description: "Sum over the task's pages, as the model reported them" }),
+  prompt_tokens: int.meta({ description: "Sum over every model call of the task's pages, failed and stopped calls included (what the provider bills)" }),
   completion_tokens: int,
   total_tokens: int,
+  estimated: z.boolean().meta({ description: 'Some tokens are an estimate: a call stopped before the server reported its usage (a loop cut off as it streamed, a timeout) is counted by the length of what it wrote' }),
   cost: z.number().nullable().meta({ description: 'From MODEL_PRICES (per 1M tokens); null when the model has no price' }),
   currency: z.string().nullable().meta({ description: 'PRICE_CURRENCY; null when cost is null', example: 'USD' }),
-}).meta({ id: 'Usage', description: 'Tokens the model reported for this task, and their cost' }) satisfies z.ZodType<contract.Usage>;
+}).meta({ id: 'Usage', description: 'Tokens of every model call this task made, and their cost' }) satisfies z.ZodType<contract.Usage>;
 
 const ResultSummary = z.object({
   total_pages: int, successful_pages: int, failed_pages: int,
@@ -80,8 +81,9 @@ export const Page = z.object({
   attempts: int,
   error_class: z.string().nullable(),
   error_message: z.string().nullable(),
-  prompt_tokens: int.nullable().meta({ description: 'As the model reported them; null for a failed page or a model that reports no usage' }),
+  prompt_tokens: int.nullable().meta({ description: "Of all the page's model calls, failed ones included; null when none reported a count (or none was made, as for a blank page)" }),
   completion_tokens: int.nullable(),
+  tokens_estimated: z.boolean().meta({ description: "Some of the page's tokens are an estimate (see Usage.estimated)" }),
   warnings: z.array(z.enum(PAGE_WARNINGS)).meta({ description: "What was done to the model's reply on its way to the content: the clean-ups applied (never to the page's own text); [] when nothing was" }),
 }).meta({ id: 'Page' }) satisfies z.ZodType<contract.PageSummary>;
 

@@ -39,9 +39,10 @@ export function pageSummary(page: PageRow): PageSummary {
     attempts: page.attempts,
     error_class: page.error_class,
     error_message: page.error_message,
-    // As the model reported them; null when it did not (a failed page, a server without `usage`).
+    // Of every call for the page; null when none reported a count (a server without `usage`, a blank page).
     prompt_tokens: page.prompt_tokens,
     completion_tokens: page.completion_tokens,
+    tokens_estimated: page.tokens_estimated,
     warnings: page.warnings,
   };
 }
