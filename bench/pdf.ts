@@ -215,7 +215,7 @@ try {
       `output ${q.loopOutputRatio.toFixed(2)} × a good page's (target ≤ 3); each loop stopped after ${q.abortedChars.min}–${q.abortedChars.max} characters, ` +
       `${q.abortedAfterS.toFixed(2)} s after its first token`);
     report(`quality       good pages' calls took ${q.goodCallS.mean.toFixed(2)} s on average (max ${q.goodCallS.max.toFixed(2)} s) for the stub's ${(LATENCY_MS / 1000).toFixed(1)} s; ` +
-      `first model call after ${run.firstCallS.toFixed(1)} s, ${run.tailS.toFixed(1)} s from last answer to done; worker peak RSS ${run.workerRssMb} MB`);
+      `first model call after ${run.firstCallS.toFixed(1)} s, model busy ${(run.utilization * 100).toFixed(0)} %, ${run.tailS.toFixed(1)} s from last answer to done; worker peak RSS ${run.workerRssMb} MB`);
   }
   if (wanted('scale')) {
     // The same PDF with one `ocr worker`, then two, against one API, Temporal and Postgres.

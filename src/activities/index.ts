@@ -14,7 +14,7 @@ import type { RunEnd } from '../tasks/outcome.js';
 import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
 import type { VisionClient } from '../vision/client.js';
 import { NO_USAGE, VisionError, type TokenUsage } from '../vision/errors.js';
-import { recognizeWithRetries } from '../vision/retry.js';
+import { recognizeWithRetries, type RecognizedPage } from '../vision/retry.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
@@ -109,33 +109,36 @@ export function createActivities(deps: ActivityDeps) {
       deps.metrics.pages.inc({ status: 'completed' });
       return 'completed';
     }
-    return deps.limiter.run(async () => {
-      try {
-        const reply = await recognizeWithRetries(deps.vision, image, {
-          maxAttempts: deps.maxAttempts,
-          signal,
-          baseDelayMs: deps.retryBaseDelayMs,
-          onRetry: (err, attempt, delayMs, temperature) => {
-            deps.metrics.retries.inc({ error_class: err.kind });
-            log.warn({ taskId, pageNumber, attempt, kind: err.kind, delayMs, temperature }, 'model call failed, retrying');
-          },
-        });
-        await recordPage(pool, {
-          taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
-          attempts: reply.attempts, processingMs: Date.now() - started, ...tokens(reply.usage), warnings: reply.warnings,
-        });
-        deps.metrics.pages.inc({ status: 'completed' });
-        return 'completed';
-      } catch (err) {
-        if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started);
-        throw err;
-      }
-    }, signal, taskId);
+    // The limit is on model calls: a slot is given back as soon as the model has answered, and the
+    // page is saved while the next one is already asked.
+    let reply: RecognizedPage;
+    try {
+      reply = await deps.limiter.run(() => recognizeWithRetries(deps.vision, image, {
+        maxAttempts: deps.maxAttempts,
+        signal,
+        baseDelayMs: deps.retryBaseDelayMs,
+        onRetry: (err, attempt, delayMs, temperature) => {
+          deps.metrics.retries.inc({ error_class: err.kind });
+          log.warn({ taskId, pageNumber, attempt, kind: err.kind, delayMs, temperature }, 'model call failed, retrying');
+        },
+      }), { signal, key: taskId, order: pageNumber });
+    } catch (err) {
+      if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started);
+      throw err;
+    }
+    await recordPage(pool, {
+      taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
+      attempts: reply.attempts, processingMs: Date.now() - started, ...tokens(reply.usage), warnings: reply.warnings,
+    });
+    deps.metrics.pages.inc({ status: 'completed' });
+    return 'completed';
   }
 
   return {
     /** Marks the task as processing with this worker's model (idempotent). */
     async startTask(taskId: string): Promise<void> {
+      // Its batches come next: render threads stopped while idle start and warm up meanwhile.
+      deps.pdf.warm(deps.dpi).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
       if (await recordStart(pool, taskId, deps.model)) log.info({ taskId, model: deps.model }, 'task started');
     },
 

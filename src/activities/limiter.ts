@@ -2,31 +2,55 @@
  * A counting semaphore shared by every activity of a worker: at most `max` model calls in flight,
  * whichever task they belong to. Waiters are queued per key (the task id) and served round-robin
  * across keys, so a one-page image waits for the next free slot, not behind the hundreds of pages a
- * large PDF has queued. A waiter whose activity is cancelled leaves the queue at once.
+ * large PDF has queued. Within a key the lowest `order` (the page number) goes first: the pages of a
+ * task's oldest batch are served before those of the batches behind it, so batches finish one after
+ * another and each finished one lets the workflow start the next, which renders while the model is
+ * still busy with the others. (Served as they came, the pages of every batch in the window would mix,
+ * the batches would all finish together, and the model would wait for the next ones to render.)
+ * A waiter whose activity is cancelled leaves the queue at once.
  */
+export interface LimiterOptions {
+  signal?: AbortSignal;
+  /** Whose call this is (the task id): keys are served round-robin. */
+  key?: string;
+  /** Within a key, lower goes first (the page number); equal orders as they came. */
+  order?: number;
+}
+
 export interface Limiter {
-  run<T>(fn: () => Promise<T>, signal?: AbortSignal, key?: string): Promise<T>;
+  run<T>(fn: () => Promise<T>, options?: LimiterOptions): Promise<T>;
   readonly active: number;
   readonly waiting: number;
 }
 
+interface Waiter { order: number; grant: () => void }
+
 export function createLimiter(max: number): Limiter {
   let active = 0;
   let waiting = 0;
-  // Insertion order of the Map is the round-robin order: a key served goes to the back.
-  const queues = new Map<string, Array<() => void>>();
+  // Insertion order of the Map is the round-robin order: a key served goes to the back. Each queue
+  // is kept sorted by order.
+  const queues = new Map<string, Waiter[]>();
 
   const grantNext = () => {
     const next = queues.entries().next();
     if (next.done) return;
     const [key, queue] = next.value;
-    const grant = queue.shift()!;
+    const { grant } = queue.shift()!;
     queues.delete(key);
     if (queue.length > 0) queues.set(key, queue);
     grant();
   };
 
-  const acquire = (key: string, signal?: AbortSignal) =>
+  const enqueue = (key: string, waiter: Waiter) => {
+    const queue = queues.get(key) ?? [];
+    if (!queues.has(key)) queues.set(key, queue);
+    // After every waiter of the same or a lower order: a queue holds a window of pages, a few dozen.
+    const at = queue.findIndex((w) => w.order > waiter.order);
+    queue.splice(at < 0 ? queue.length : at, 0, waiter);
+  };
+
+  const acquire = ({ signal, key = '', order = 0 }: LimiterOptions) =>
     new Promise<void>((resolve, reject) => {
       signal?.throwIfAborted();
       if (active < max && waiting === 0) {
@@ -34,15 +58,18 @@ export function createLimiter(max: number): Limiter {
         resolve();
         return;
       }
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
-        waiting--;
-        active++;
-        resolve();
+      const waiter: Waiter = {
+        order,
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          waiting--;
+          active++;
+          resolve();
+        },
       };
       const onAbort = () => {
         const queue = queues.get(key);
-        const index = queue?.indexOf(grant) ?? -1;
+        const index = queue?.indexOf(waiter) ?? -1;
         if (index < 0) return;
         queue!.splice(index, 1);
         if (queue!.length === 0) queues.delete(key);
@@ -50,8 +77,7 @@ export function createLimiter(max: number): Limiter {
         reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (!queues.has(key)) queues.set(key, []);
-      queues.get(key)!.push(grant);
+      enqueue(key, waiter);
       waiting++;
     });
 
@@ -61,8 +87,8 @@ export function createLimiter(max: number): Limiter {
   };
 
   return {
-    async run(fn, signal, key = '') {
-      await acquire(key, signal);
+    async run(fn, options = {}) {
+      await acquire(options);
       try {
         return await fn();
       } finally {

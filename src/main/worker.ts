@@ -44,6 +44,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
   const metrics = options.metrics ?? createMetrics();
   const pdf = createPdfPool();
   lifecycle.defer('pdf render threads', () => pdf.close());
+  pdf.warm(config.pdf.dpi).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
   const activities = createActivities({
     pool,
     pdf: instrumentPdfPool(pdf, metrics),

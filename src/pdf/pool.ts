@@ -14,6 +14,12 @@ export interface PdfPool {
   render(path: string, pageNumber: number, dpi: number, signal?: AbortSignal): Promise<{ png: Buffer; blank: boolean }>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Starts every thread and renders a small page on each (document.ts, warmUp), so the pages of a
+   * task that is about to begin do not wait for threads to start and warm up. Cheap when they are.
+   * Resolves to the number of threads it warmed.
+   */
+  warm(dpi: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,12 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
       return { png: toBuffer(png), blank };
     },
     convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),
+    // As many tasks at once as threads: Piscina starts a thread for a task that finds none free and
+    // hands it the task queued for it, so each warms a thread of its own (test/unit/render.test.ts).
+    warm: async (dpi) => {
+      const warmed = await Promise.all(Array.from({ length: threads }, () => pool.run({ dpi }, { name: 'warm' }) as Promise<number>));
+      return warmed.reduce((a, b) => a + b, 0);
+    },
     close: () => pool.destroy(),
   };
 }

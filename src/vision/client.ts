@@ -172,25 +172,33 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
       }
       // API_TIMEOUT bounds the whole call, streamed body included. The SDK's stream ends quietly when
       // its signal aborts, so after every call the signals say whether it was cut short, and why.
-      const deadline = AbortSignal.timeout(cfg.timeoutMs);
-      const callSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
+      // One controller for both causes, its timer and listener dropped when the call ends: a timer
+      // left to run for API_TIMEOUT after each call would keep the call's objects alive that long.
+      const call = new AbortController();
+      const deadline = setTimeout(() => call.abort(), cfg.timeoutMs);
+      const cancel = () => call.abort();
+      signal?.addEventListener('abort', cancel, { once: true });
+      if (signal?.aborted) cancel();
       const seen = { text: '' };
       const cutShort = (): Error | undefined => {
         if (signal?.aborted) return new APIUserAbortError();
-        if (!deadline.aborted) return undefined;
+        if (!call.signal.aborted) return undefined;
         const error = new VisionError('timeout', 'no complete answer within API_TIMEOUT (raise it for slow models)');
         error.usage = streamedUsage(seen.text);
         return error;
       };
       let answer: Answer;
       try {
-        answer = await ask(image, temperature, callSignal, seen);
+        answer = await ask(image, temperature, call.signal, seen);
       } catch (err) {
         const cut = cutShort();
         if (cut) throw cut;
         const error = classifyVisionError(err, ctx);
         if (error instanceof VisionError && error.usage === NO_USAGE) error.usage = streamedUsage(seen.text);
         throw error;
+      } finally {
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', cancel);
       }
       const cut = cutShort();
       if (cut) throw cut;

@@ -104,7 +104,8 @@ test('pages: a failed page saved again adds its calls\' tokens; a retry forgets 
     errorMessage: status === 'failed' ? 'loop' : null, attempts: 3, processingMs: 5, promptTokens, completionTokens, tokensEstimated, warnings: [],
   });
   const tokensOf = async () => {
-    const { rows } = await pool.query('select prompt_tokens, completion_tokens, tokens_estimated from pages where task_id = $1', [taskId]);
+    const { rows } = await pool.query<{ prompt_tokens: number | null; completion_tokens: number | null; tokens_estimated: boolean }>(
+      'select prompt_tokens, completion_tokens, tokens_estimated from pages where task_id = $1', [taskId]);
     const task = (await getTask(pool, taskId))!;
     return { page: rows[0], task: [task.prompt_tokens, task.completion_tokens, task.tokens_estimated] };
   };

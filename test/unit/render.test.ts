@@ -1,4 +1,4 @@
-/** Page rendering: resolution honoured, grey pages rendered grey, colour pages kept in colour. */
+/** Page rendering: resolution honoured, grey pages rendered grey, colour pages kept in colour; the thread pool warms each of its threads. */
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import * as mupdf from 'mupdf';
 import sharp from 'sharp';
 import { inspectPdf, openPdf, renderPage } from '../../src/pdf/document.js';
+import { createPdfPool } from '../../src/pdf/pool.js';
 import { readTag } from '../helpers/images.js';
 import { makePdf } from '../helpers/pdfs.js';
 
@@ -55,4 +56,18 @@ test('inspection counts pages and names the problem of a bad file', async () => 
   assert.equal(empty.ok ? 'ok' : empty.problem, 'no_pages');
   const junk = inspectPdf(await pdfFile(Buffer.from('%PDF-1.7\nnot really')));
   assert.equal(junk.ok ? 'ok' : junk.problem, 'corrupt');
+});
+
+test('warming the pool warms each thread not yet warm, each on its own, once', async () => {
+  const pool = createPdfPool(2);
+  try {
+    const file = await pdfFile(makePdf([5]));
+    // One render at a time runs on the pool's one thread so far, which it warms.
+    assert.equal(await readTag((await pool.render(file, 1, 72)).png), 5);
+    assert.equal(await pool.warm(72), 1, 'the second thread is started and warmed (the warm first one must not take both warm-ups)');
+    assert.equal(await pool.warm(72), 0, 'warm threads are not warmed again');
+    assert.equal(await readTag((await pool.render(file, 1, 72)).png), 5);
+  } finally {
+    await pool.close();
+  }
 });

@@ -165,7 +165,7 @@ test('the limiter never runs more than its maximum and drops cancelled waiters',
   });
   const jobs = [job(), job(), job()];
   const aborter = new AbortController();
-  const cancelled = limiter.run(() => Promise.resolve('never'), aborter.signal);
+  const cancelled = limiter.run(() => Promise.resolve('never'), { signal: aborter.signal });
   await new Promise((r) => setImmediate(r));
   assert.equal(limiter.active, 2);
   assert.equal(limiter.waiting, 2);
@@ -185,14 +185,28 @@ test('the limiter serves tasks round-robin: a newcomer does not wait behind a la
   const limiter = createLimiter(1);
   const order: string[] = [];
   let release: () => void = () => {};
-  const blocker = limiter.run(() => new Promise<void>((resolve) => { release = resolve; }), undefined, 'big');
+  const blocker = limiter.run(() => new Promise<void>((resolve) => { release = resolve; }), { key: 'big' });
   const jobs = [
-    ...[1, 2, 3, 4].map((n) => limiter.run(() => Promise.resolve(order.push(`big-${n}`)), undefined, 'big')),
-    limiter.run(() => Promise.resolve(order.push('small-1')), undefined, 'small'),
+    ...[1, 2, 3, 4].map((n) => limiter.run(() => Promise.resolve(order.push(`big-${n}`)), { key: 'big' })),
+    limiter.run(() => Promise.resolve(order.push('small-1')), { key: 'small' }),
   ];
   await new Promise((r) => setImmediate(r));
   assert.equal(limiter.waiting, 5);
   release();
   await Promise.all([blocker, ...jobs]);
   assert.deepEqual(order, ['big-1', 'small-1', 'big-2', 'big-3', 'big-4']);
+});
+
+test('within a task the limiter serves the lowest page first, whatever the order they came in', async () => {
+  const limiter = createLimiter(1);
+  const order: number[] = [];
+  let release: () => void = () => {};
+  const blocker = limiter.run(() => new Promise<void>((resolve) => { release = resolve; }), { key: 'pdf', order: 1 });
+  // Pages of three batches, in the order their renders finished.
+  const pages = [9, 2, 17, 3, 10, 18, 4, 3];
+  const jobs = pages.map((page) => limiter.run(() => Promise.resolve(order.push(page)), { key: 'pdf', order: page }));
+  await new Promise((r) => setImmediate(r));
+  release();
+  await Promise.all([blocker, ...jobs]);
+  assert.deepEqual(order, [2, 3, 3, 4, 9, 10, 17, 18]);
 });
