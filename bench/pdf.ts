@@ -242,7 +242,9 @@ The model is the test stub answering after a fixed ${LATENCY_MS} ms; CONCURRENCY
 BATCH_SIZE 8; each A4 page carries ${TEXT_LINES} lines of text. Wall time runs from the upload to the task's
 completion; the ideal is ceil(pages / CONCURRENCY) × latency. The API and the worker are separate
 processes, launched as the Dockerfile and \`npm start\` launch them; peak RSS is each one's VmHWM
-(it varies by about ±15 MB between runs with the timing of garbage collection).
+(it varies by up to ±50 MB between runs with the timing of garbage collection: the worker's live
+heap stays at about 40 MB through a 500-page task, and a worker made to collect every 5 s peaks at
+about 320 MB there; the rest of a peak is garbage not yet collected).
 
 The quality lines run a 100-page PDF against a model that falls into a repetition loop at temperature 0
 on every tenth page and answers the others with ~3,000 characters, streamed: half of the ${LATENCY_MS} ms
