@@ -1,5 +1,17 @@
-/** Image conversion with mupdf, for formats the vision API does not take (BMP, TIFF…). */
+/** Images with mupdf: checks at upload, and conversion for formats the vision API does not take (BMP, TIFF…). */
 import * as mupdf from 'mupdf';
+
+/** Whether mupdf can read an image's header (its format, size and structure), without decoding its pixels. */
+export type ImageInspection = { ok: true } | { ok: false; detail: string };
+
+export function inspectImage(bytes: Uint8Array): ImageInspection {
+  try {
+    new mupdf.Image(bytes).destroy();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
+}
 
 /** Decodes any image mupdf understands and re-encodes it as PNG (RGB or grey, alpha kept). */
 export function convertImageToPng(bytes: Uint8Array): Buffer {

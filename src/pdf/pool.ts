@@ -4,12 +4,15 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { PdfInspection, RenderedPage } from './document.js';
+import type { ImageInspection } from './images.js';
 
 // From dist/ the thread module is thread.js; from TypeScript source a bootstrap loads thread.ts.
 const THREAD_FILE = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './thread-source.mjs' : './thread.js', import.meta.url));
 
 export interface PdfPool {
   inspect(path: string): Promise<PdfInspection>;
+  /** Whether mupdf reads the image's header (any format but WebP, which mupdf does not read). */
+  inspectImage(path: string): Promise<ImageInspection>;
   /** PNG of one page (1-based), and whether it is blank. */
   render(path: string, pageNumber: number, dpi: number, signal?: AbortSignal): Promise<{ png: Buffer; blank: boolean }>;
   /** PNG of an image in a format the model API does not take. */
@@ -43,6 +46,7 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
   });
   return {
     inspect: (path) => pool.run({ path }, { name: 'inspect' }) as Promise<PdfInspection>,
+    inspectImage: (path) => pool.run({ path }, { name: 'inspectImage' }) as Promise<ImageInspection>,
     render: async (path, pageNumber, dpi, signal) => {
       const { png, blank } = (await pool.run({ path, pageNumber, dpi }, { name: 'render', signal })) as RenderedPage;
       return { png: toBuffer(png), blank };

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as mupdf from 'mupdf';
 import { Piscina } from 'piscina';
 import { inspectPdf, openPdf, renderPage, warmUp, type PdfInspection, type RenderedPage } from './document.js';
-import { convertImageToPng } from './images.js';
+import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspection } from './images.js';
 
 // The pages of one batch usually come from the same file: keep the last few documents open.
 const OPEN_DOCUMENTS = 3;
@@ -58,6 +58,10 @@ export function warm({ dpi }: { dpi: number }): number {
   warmUp(dpi);
   warmedUp = true;
   return 1;
+}
+
+export function inspectImage({ path }: { path: string }): ImageInspection {
+  return inspectImageBytes(readFileSync(path));
 }
 
 export function convertImage({ path }: { path: string }): Uint8Array {

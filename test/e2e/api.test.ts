@@ -1,7 +1,7 @@
 /** Contract tests for the query, export and alias routes, and Bearer auth. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { taggedImage } from '../helpers/images.js';
+import { pngClaiming, taggedImage } from '../helpers/images.js';
 import { stubMarkdown, type StubAction } from '../helpers/model-stub.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
@@ -236,13 +236,16 @@ describe('POST /api/async/batch', () => {
       [Buffer.concat([await taggedImage(83), Buffer.alloc(1_200_000)]), 'huge.png'],
       [makePdf([84], { save: 'encrypt=aes-256,user-password=u,owner-password=o' }), 'locked.pdf'],
       [makePdf([1, 2, 3, 4, 5, 6]), 'long.pdf'],
+      [pngClaiming(70_000, 70_000), 'claims.png'],
     ]);
     assert.equal(status, 200);
-    assert.equal(body.message, '批量任务提交完成，成功: 2, 失败: 4');
+    assert.equal(body.message, '批量任务提交完成，成功: 2, 失败: 5');
     const submitted = body.submitted_tasks as Array<{ task_id: string; filename: string; type: string; total_pages?: number; estimated_time: number }>;
     assert.deepEqual(submitted.map((t) => [t.filename, t.type, t.total_pages, t.estimated_time]), [['photo.png', 'image', undefined, 30], ['paper.pdf', 'pdf', 2, 6]]);
     const failed = body.failed_files as Array<{ filename: string; error: string; code: string }>;
-    assert.deepEqual(failed.map((f) => [f.filename, f.code]), [['notes.doc', 'unsupported_file_type'], ['huge.png', 'file_too_large'], ['locked.pdf', 'pdf_encrypted'], ['long.pdf', 'pdf_too_many_pages']]);
+    assert.deepEqual(failed.map((f) => [f.filename, f.code]),
+      [['notes.doc', 'unsupported_file_type'], ['huge.png', 'file_too_large'], ['locked.pdf', 'pdf_encrypted'], ['long.pdf', 'pdf_too_many_pages'], ['claims.png', 'image_too_large']]);
+    assert.match(failed[4]!.error, /70000 × 70000 pixels/);
     assert.equal(failed[0]!.error, '不支持的文件类型');
     assert.equal(failed[1]!.error, '图片文件过大(最大1MB)');
     assert.match(failed[2]!.error, /^PDF文件格式错误: /);

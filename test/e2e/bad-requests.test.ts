@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { taggedImage } from '../helpers/images.js';
+import { bmpClaiming, brokenJpeg, pngClaiming, taggedImage } from '../helpers/images.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 import { connectWs, ofType, wsUrl } from '../helpers/ws-client.js';
@@ -14,7 +14,9 @@ import { connectWs, ofType, wsUrl } from '../helpers/ws-client.js';
 let stack: Stack;
 let taskId: string;
 let png: Buffer;
+let badJpeg: Buffer;
 before(async () => {
+  badJpeg = await brokenJpeg(2);
   stack = await startStack({ env: { MAX_IMAGE_SIZE_MB: '1', MAX_PDF_SIZE_MB: '1', MAX_PDF_PAGES: '3' } });
   png = await taggedImage(1);
   const { body } = await postFile(`${stack.api}/api/async/image`, png, 'kept.png');
@@ -45,6 +47,9 @@ const cases: Case[] = [
   ['empty PDF', `${P}/api/async/pdf`, () => ({ method: 'POST', body: form([['file', Buffer.alloc(0), 'a.pdf']]) }), 400, 'empty_file'],
   ['image over the limit', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.concat([png, Buffer.alloc(1_100_000)]), 'a.png']]) }), 400, 'file_too_large'],
   ['PDF over the page limit', `${P}/api/async/pdf`, () => ({ method: 'POST', body: form([['file', makePdf([1, 2, 3, 4]), 'a.pdf']]) }), 400, 'pdf_too_many_pages'],
+  ['JPEG with a broken frame header', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', badJpeg, 'broken.jpg']]) }), 400, 'image_corrupt'],
+  ['PNG header claiming 65536 × 65536 pixels', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', pngClaiming(65536, 65536), 'huge.png']]) }), 400, 'image_too_large'],
+  ['BMP header claiming 3,000,000 × 2,000,000 pixels', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', bmpClaiming(3_000_000, 2_000_000), 'huge.bmp']]) }), 400, 'image_too_large'],
   ['executable named .png', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.from('\x7fELF\x02\x01\x01\x00'.padEnd(64, '\x00')), 'a.png']]) }), 400, 'unsupported_file_type'],
   ['HTML named .pdf', `${P}/api/async/pdf`, () => ({ method: 'POST', body: form([['file', Buffer.from('<html><script>alert(1)</script></html>'), 'a.pdf']]) }), 400, 'unsupported_file_type'],
   ['traversal and HTML in a refused file name', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.from('text'), '../../../etc/<b onmouseover=alert(1)>.png']]) }), 400, 'unsupported_file_type'],

@@ -118,6 +118,16 @@ describe('PDFs that cannot be processed are refused with a clear 4xx', () => {
     });
   }
 
+  test('a PDF after a few bytes of something else (its header within the first 1,024) is read as a PDF', async () => {
+    const tags = pageTags(2, 311);
+    const { status, body } = await postFile(`${stack.api}/api/async/pdf`, Buffer.concat([Buffer.from('From a mail archive\r\n\r\n'), makePdf(tags)]), 'prefixed.pdf');
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.total_pages, 2);
+    assert.equal((await waitForTask(stack, String(body.task_id))).status, 'completed');
+    const { body: result } = await getJson<Result>(`${stack.api}/api/tasks/${String(body.task_id)}/result`);
+    assert.equal(result.data.content, tags.map(stubMarkdown).join('\n\n'));
+  });
+
   test('the server keeps serving after all of them', async () => {
     const { task_id } = await submitPdf(pageTags(2, 301));
     assert.equal((await waitForTask(stack, task_id)).status, 'completed');

@@ -3,6 +3,7 @@
  * of the tag is set. The tag survives format conversion, JPEG loss and scaling, so the model stub
  * can tell which upload (or, later, which PDF page) a request came from.
  */
+import zlib from 'node:zlib';
 import sharp from 'sharp';
 
 const BARS = 16;
@@ -53,4 +54,49 @@ export async function readTag(image: Buffer): Promise<number> {
     if (data[(y * info.width + x) * info.channels]! < 128) tag |= 1 << bar;
   }
   return tag;
+}
+
+/**
+ * Files whose headers lie, made by hand (no encoder writes them): a PNG whose IHDR claims `width` ×
+ * `height` pixels (with one tiny IDAT), and a BMP header claiming as much with no pixels behind it.
+ */
+export function pngClaiming(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // 8 bits, greyscale
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+export function bmpClaiming(width: number, height: number): Buffer {
+  const bmp = Buffer.alloc(54 + 16);
+  bmp.write('BM', 0, 'latin1');
+  bmp.writeUInt32LE(bmp.length, 2);
+  bmp.writeUInt32LE(54, 10); // pixels start after the headers
+  bmp.writeUInt32LE(40, 14); // BITMAPINFOHEADER
+  bmp.writeInt32LE(width, 18);
+  bmp.writeInt32LE(height, 22);
+  bmp.writeUInt16LE(1, 26); // planes
+  bmp.writeUInt16LE(24, 28); // bits per pixel
+  return bmp;
+}
+
+/**
+ * A real JPEG of the tag whose frame header (SOF0) says its samples have 0 bits: its type and size
+ * still read right, but no decoder can draw it.
+ */
+export async function brokenJpeg(tag: number): Promise<Buffer> {
+  const jpeg = Buffer.from(await taggedImage(tag, 'jpeg'));
+  const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+  jpeg[sof + 4] = 0; // after the marker and its 2-byte length: the sample precision
+  return jpeg;
 }

@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -109,8 +109,24 @@ async function saveFile(stream: NodeJS.ReadableStream & { truncated?: boolean },
     throw err;
   }
   if (tooLarge) await discard(); // a truncated file is never used: drop its bytes now
-  const mimeType = !tooLarge && size > 0 ? (await fileTypeFromFile(tempPath))?.mime : undefined;
+  const mimeType = !tooLarge && size > 0 ? await detectType(tempPath) : undefined;
   return { path: tempPath, fileName: cleanFileName(clientName), size, sha256: hash.digest('hex'), mimeType, tooLarge, discard };
+}
+
+/** How far into a PDF its `%PDF-` header may be: readers skip what comes before (ISO 32000 leaves room for it). */
+const PDF_HEADER_WITHIN = 1024;
+
+/** The type by magic bytes; a PDF also when its header comes after a few bytes of something else. */
+async function detectType(file: string): Promise<string | undefined> {
+  const detected = (await fileTypeFromFile(file))?.mime;
+  if (detected) return detected;
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(PDF_HEADER_WITHIN), 0, PDF_HEADER_WITHIN, 0);
+    return buffer.subarray(0, bytesRead).includes('%PDF-') ? 'application/pdf' : undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** One file in field `field`: missing, empty and too-large files are 400s with the messages clients

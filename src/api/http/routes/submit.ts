@@ -11,6 +11,7 @@ import type { Context } from 'koa';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { HttpError, httpError } from '../errors.js';
+import { checkImage } from '../image-check.js';
 import { checkPdf } from '../pdf-check.js';
 import { BATCH_FIELD, FILE_FIELD, MAX_BATCH_FILES } from '../schemas.js';
 import { fileSizeMb } from '../../views/task-view.js';
@@ -47,6 +48,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     if (!mimeType || !IMAGE_TYPES.has(mimeType)) {
       throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传图片文件 (PNG, JPEG, WebP, GIF, BMP or TIFF)');
     }
+    await checkImage(deps.pdf, upload.path, mimeType);
     const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source });
     return { taskId, totalPages: 1, size: upload.size };
   });
@@ -95,6 +97,12 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     const mimeType = upload.mimeType;
     if (mimeType && IMAGE_TYPES.has(mimeType)) {
       if (upload.size > limits.maxImageBytes) return { error: `图片文件过大(最大${mb(limits.maxImageBytes)}MB)`, code: 'file_too_large' };
+      try {
+        await checkImage(deps.pdf, upload.path, mimeType);
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err;
+        return { error: err.detail, code: err.code };
+      }
       const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source: 'api_batch' });
       return { task: { task_id: taskId, filename: upload.fileName, type: 'image', estimated_time: IMAGE_ESTIMATE_SECONDS } };
     }
