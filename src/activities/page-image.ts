@@ -1,6 +1,10 @@
 /** Turns a stored file and a page number into the image the model is sent. */
 import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import type { PdfPool } from '../pdf/pool.js';
+
+// Each frame is decoded once: libvips's cache of operation results would only hold memory.
+sharp.cache(false);
 import { ACCEPTED_IMAGE_TYPES, type ImageInput } from '../vision/client.js';
 
 /**
@@ -25,6 +29,9 @@ export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: st
   // An uploaded image is sent as it is: someone chose to have it read.
   if (ACCEPTED_IMAGE_TYPES.has(mimeType)) return { data: await readFile(filePath), mimeType, blank: false };
   try {
+    // A TIFF's page is its frame (libvips decodes only that one, off the event loop, colour spaces
+    // such as CMYK made RGB); other types the model does not take are converted by mupdf.
+    if (mimeType === 'image/tiff') return { data: await sharp(filePath, { page: pageNumber - 1 }).png().toBuffer(), mimeType: 'image/png', blank: false };
     if (mimeType !== 'application/pdf') return { data: await pdf.convertImage(filePath, signal), mimeType: 'image/png', blank: false };
     const { png, blank } = await pdf.render(filePath, pageNumber, dpi, signal);
     return { data: png, mimeType: 'image/png', blank };

@@ -155,9 +155,9 @@ export interface AsyncSubmitted {
   status: 'success';
   task_id: string;
   message: string;
-  /** PDFs only. */
+  /** PDFs and multi-page TIFFs only. */
   total_pages?: number;
-  /** PDFs only. */
+  /** PDFs and multi-page TIFFs only. */
   file_size_mb?: string;
   /** Seconds: a rough guess before any page is done. */
   estimated_time: number;

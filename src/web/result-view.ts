@@ -68,7 +68,8 @@ export function createResultView(api: Api): ResultView {
   /** 0 = all pages. */
   let page = 0;
 
-  const pages = (): PageWithContent[] => (task?.taskType === 'pdf_ocr' ? result?.page_results ?? [] : []);
+  // The server lists pages for PDFs and multi-page TIFFs; a one-page image is its content alone.
+  const pages = (): PageWithContent[] => result?.page_results ?? [];
   const failedPages = () => pages().filter((p) => p.status === 'failed');
   const currentMarkdown = () => (page === 0 ? result?.content ?? '' : pages().find((p) => p.page_number === page)?.content ?? '');
 

@@ -1,6 +1,7 @@
 /** An image from HTTP upload through the Temporal workflow and the model into Postgres and back. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { taggedImage, type ImageFormat } from '../helpers/images.js';
 import { stubMarkdown, type StubAction } from '../helpers/model-stub.js';
 import { getJson, postFile, startStack, waitForTask, type Stack, type TaskData } from '../helpers/stack.js';
@@ -32,7 +33,7 @@ async function runTagged(tag: number, actions: StubAction[] = [], format: ImageF
 describe('every accepted image format reaches the model with its real type', () => {
   const expected: Array<[ImageFormat, string]> = [
     ['png', 'image/png'], ['jpeg', 'image/jpeg'], ['webp', 'image/webp'], ['gif', 'image/gif'],
-    // The API does not take these: they are converted to PNG with mupdf first.
+    // The API does not take these: they are converted to PNG first (BMP by mupdf, a TIFF's frame by libvips).
     ['bmp', 'image/png'], ['tiff', 'image/png'],
   ];
   for (const [index, [format, sentAs]] of expected.entries()) {
@@ -49,6 +50,41 @@ describe('every accepted image format reaches the model with its real type', () 
       assert.equal(calls[0]!.authorization, 'Bearer sk-test-key');
     });
   }
+});
+
+describe('a multi-page TIFF (a fax, a scanner\'s output) is a document of one page a frame', () => {
+  const tiffOf = async (tags: number[]) => sharp(await Promise.all(tags.map((t) => taggedImage(t))), { join: { animated: true } }).tiff().toBuffer();
+
+  test('each frame is a page: counted at upload, sent as its own image, listed and joined in order', async () => {
+    const tags = [411, 412, 413];
+    const { status, body } = await postFile(`${stack.api}/api/async/image`, await tiffOf(tags), 'fax.tiff');
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual([body.total_pages, body.estimated_time], [3, 9]);
+    const task = await waitForTask(stack, String(body.task_id));
+    assert.deepEqual([task.status, task.total_pages, task.processed_pages], ['completed', 3, 3]);
+    for (const tag of tags) assert.deepEqual(stack.stub.callsFor(tag).map((c) => c.mimeType), ['image/png'], `frame of tag ${tag}`);
+    const { body: result } = await getJson<{ data: { content: string; page_results: Array<{ page_number: number; content: string }> } }>(
+      `${stack.api}/api/tasks/${String(body.task_id)}/result`);
+    assert.equal(result.data.content, tags.map(stubMarkdown).join('\n\n'));
+    assert.deepEqual(result.data.page_results.map((p) => [p.page_number, p.content]), tags.map((t, i) => [i + 1, stubMarkdown(t)]));
+  });
+
+  test('more frames than MAX_PDF_PAGES is a 400 before any task is made', async () => {
+    const limited = await startStack({ worker: false, env: { MAX_PDF_PAGES: '2' } });
+    try {
+      const { status, body } = await postFile(`${limited.api}/api/async/image`, await tiffOf([421, 422, 423]), 'long.tiff');
+      assert.deepEqual([status, body.code, body.detail], [400, 'image_too_many_pages', 'TIFF页数过多，最大支持2页 (the TIFF has 3 pages)']);
+      const { rows } = await limited.pool.query<{ n: number }>('select count(*)::int as n from tasks');
+      assert.equal(rows[0]!.n, 0);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  test('a one-page image answers as before: no page list, its content alone', async () => {
+    const { result } = await runTagged(431, [], 'tiff');
+    assert.deepEqual([result.content, result.page_results], [stubMarkdown(431), []]);
+  });
 });
 
 describe('the submit answer and the task views keep the old service\'s shapes', () => {

@@ -1,5 +1,9 @@
-/** Accepts or refuses an uploaded image before a task is made of it: a readable header, a sane size. */
+/**
+ * Accepts or refuses an uploaded image before a task is made of it: a readable header, a sane size,
+ * and its pages (a multi-page TIFF, a fax or a scanner's output, is a document of one page a frame).
+ */
 import { imageSizeFromFile } from 'image-size/fromFile';
+import sharp from 'sharp';
 import type { PdfPool } from '../../pdf/pool.js';
 import { httpError } from './errors.js';
 
@@ -17,9 +21,10 @@ const corrupt = (detail: string) =>
  * Reads the image's header twice, cheaply and without decoding its pixels: its dimensions (image-size,
  * from the first bytes), then its structure (mupdf, which draws it in the worker: a broken JPEG
  * marker shows here). WebP, which mupdf does not read, is sent to the model as it is: its header
- * check is the first only. Throws the 400 for the problem.
+ * check is the first only. Answers the image's pages (its frames for a TIFF, else 1: an animated
+ * GIF is read as its first frame) or throws the 400 for the problem.
  */
-export async function checkImage(pdf: PdfPool, path: string, mimeType: string): Promise<void> {
+export async function checkImage(pdf: PdfPool, path: string, mimeType: string, maxPages: number): Promise<number> {
   let size: { width: number; height: number };
   try {
     size = await imageSizeFromFile(path);
@@ -36,4 +41,11 @@ export async function checkImage(pdf: PdfPool, path: string, mimeType: string): 
     const inspected = await pdf.inspectImage(path);
     if (!inspected.ok) throw corrupt(inspected.detail);
   }
+  if (mimeType !== 'image/tiff') return 1;
+  // The frames of a TIFF, from its directory of frames (libvips reads no pixels for this).
+  const pages = (await sharp(path).metadata().catch((err: Error) => { throw corrupt(err.message); })).pages ?? 1;
+  if (pages > maxPages) {
+    throw httpError(400, 'image_too_many_pages', `TIFF页数过多，最大支持${maxPages}页 (the TIFF has ${pages} pages)`);
+  }
+  return pages;
 }

@@ -48,12 +48,12 @@ const SUBMIT = 'Submit';
 const CONTROL = 'Control';
 const UPLOAD_ERRORS = { 400: ['invalid_multipart', 'missing_file', 'empty_file', 'file_too_large', 'unsupported_file_type', 'upload_aborted'], 503: ['temporal_unavailable'] };
 const PDF_ERRORS = { ...UPLOAD_ERRORS, 400: [...UPLOAD_ERRORS[400], 'pdf_corrupt', 'pdf_encrypted', 'pdf_no_pages', 'pdf_too_many_pages'] };
-const IMAGE_ERRORS = { ...UPLOAD_ERRORS, 400: [...UPLOAD_ERRORS[400], 'image_corrupt', 'image_too_large'] };
+const IMAGE_ERRORS = { ...UPLOAD_ERRORS, 400: [...UPLOAD_ERRORS[400], 'image_corrupt', 'image_too_large', 'image_too_many_pages'] };
 const TASK_ERRORS = { 404: ['task_not_found'] };
 
 export function listOperations(config: Config): Operation[] {
   const { maxImageBytes, maxPdfBytes, maxPdfPages } = config.limits;
-  const imageLimits = `PNG, JPEG, WebP, GIF, BMP or TIFF (recognised by their bytes), up to ${maxImageBytes / MB} MB and ${IMAGE_MAX_PIXELS / 1e6} million pixels; an image whose header cannot be read is refused.`;
+  const imageLimits = `PNG, JPEG, WebP, GIF, BMP or TIFF (recognised by their bytes), up to ${maxImageBytes / MB} MB and ${IMAGE_MAX_PIXELS / 1e6} million pixels; an image whose header cannot be read is refused. A multi-page TIFF is one page a frame, up to ${maxPdfPages}.`;
   const pdfLimits = `A PDF of up to ${maxPdfBytes / MB} MB and ${maxPdfPages} pages; corrupt, password-protected and empty PDFs are refused.`;
   const imageForm = { contentType: 'multipart/form-data' as const, schema: uploadForm(`The image. ${imageLimits}`) };
   const pdfForm = { contentType: 'multipart/form-data' as const, schema: uploadForm(`The PDF. ${pdfLimits}`) };

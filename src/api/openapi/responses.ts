@@ -164,6 +164,8 @@ export const ExportJson = z.object({
 });
 
 const submittedPdf = { total_pages: int, file_size_mb: sizeMb };
+/** An image of several pages (a multi-page TIFF) answers as a PDF does. */
+const submittedPages = { total_pages: int.optional().meta({ description: 'PDFs and multi-page TIFFs only' }), file_size_mb: sizeMb.optional() };
 const estimate = int.meta({ description: 'Seconds (a rough guess, as the old service gave it: 30 per image, 3 per PDF page)' });
 
 const AsyncImageSubmitted = z.object({
@@ -174,7 +176,7 @@ const AsyncImageSubmitted = z.object({
   endpoints: z.object({ status: z.string(), result: z.string(), cancel: z.string(), websocket: z.string() }).meta({ description: 'URLs with the prefix the client used' }),
 });
 export const AsyncSubmitted = {
-  image: AsyncImageSubmitted satisfies z.ZodType<contract.AsyncSubmitted>,
+  image: AsyncImageSubmitted.extend(submittedPages) satisfies z.ZodType<contract.AsyncSubmitted>,
   pdf: AsyncImageSubmitted.extend(submittedPdf) satisfies z.ZodType<contract.AsyncSubmitted>,
 };
 
@@ -187,14 +189,14 @@ const ProcessImageSubmitted = z.object({
   status_url: z.string(),
   result_url: z.string(),
 });
-export const ProcessSubmitted = { image: ProcessImageSubmitted, pdf: ProcessImageSubmitted.extend(submittedPdf) };
+export const ProcessSubmitted = { image: ProcessImageSubmitted.extend(submittedPages), pdf: ProcessImageSubmitted.extend(submittedPdf) };
 
 export const LegacySubmitted = z.object({ status: z.literal('success'), task_id: taskId, message: z.literal('任务提交成功') });
 
 export const BatchSubmitted = z.object({
   status: z.literal('success'),
   message: z.string(),
-  submitted_tasks: z.array(z.object({ task_id: taskId, filename: z.string(), type: z.enum(['image', 'pdf']), total_pages: int.optional().meta({ description: 'PDFs only' }), estimated_time: estimate })),
+  submitted_tasks: z.array(z.object({ task_id: taskId, filename: z.string(), type: z.enum(['image', 'pdf']), total_pages: int.optional().meta({ description: 'PDFs and multi-page TIFFs only' }), estimated_time: estimate })),
   failed_files: z.array(z.object({ filename: z.string(), error: z.string().meta({ description: 'The per-file message clients of the old service know' }), code: z.string() })),
   total_tasks: int,
   total_estimated_time: int,

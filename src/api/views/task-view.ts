@@ -84,6 +84,9 @@ export function taskSummary(task: TaskRow, pricing?: Pricing): TaskSummary {
   };
 }
 
+/** Results list their pages for a PDF and for an image of several pages (a multi-page TIFF); a one-page image is its content. */
+export const hasPageResults = (task: Pick<TaskRow, 'task_type' | 'total_pages'>): boolean => task.task_type === 'pdf_ocr' || task.total_pages > 1;
+
 /** GET /api/tasks/{id}/result: content only once the task has an outcome with content. */
 export function taskResult(task: TaskRow, content: string, pages: PageRow[], pricing?: Pricing): TaskResult {
   const withContent = hasResult(task.status);
@@ -96,7 +99,7 @@ export function taskResult(task: TaskRow, content: string, pages: PageRow[], pri
     error_message: task.error_message,
     file_size_mb: fileSizeMb(task.file_size),
     content: withContent ? content : '',
-    page_results: task.task_type === 'pdf_ocr' && withContent ? pages.map(pageWithContent) : [],
+    page_results: hasPageResults(task) && withContent ? pages.map(pageWithContent) : [],
     usage: usageView(task, pricing),
   };
 }

@@ -37,7 +37,7 @@ export function exportRoutes(deps: ApiDeps): Router<AuthState> {
         ctx.body = JSON.stringify({
           task_id: task.id,
           export_time: new Date().toISOString(),
-          task_info: taskResult(task, content, task.task_type === 'pdf_ocr' ? pages : [], deps.config.pricing),
+          task_info: taskResult(task, content, pages, deps.config.pricing),
           content,
           failed_pages: failed,
         }, null, 2);

@@ -48,9 +48,9 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     if (!mimeType || !IMAGE_TYPES.has(mimeType)) {
       throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传图片文件 (PNG, JPEG, WebP, GIF, BMP or TIFF)');
     }
-    await checkImage(deps.pdf, upload.path, mimeType);
-    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source });
-    return { taskId, totalPages: 1, size: upload.size };
+    const totalPages = await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages);
+    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source });
+    return { taskId, totalPages, size: upload.size };
   });
 
   const submitPdf = (ctx: Context, source: string) => withUpload(ctx, limits.maxPdfBytes, async (upload): Promise<Submitted> => {
@@ -62,13 +62,17 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
 
   const taskUrl = (ctx: RouteState, taskId: string) => `${ctx.state.prefix}/api/tasks/${taskId}`;
 
+  /** A PDF's (or a multi-page TIFF's) pages and size, and the time its pages take; an image's 30 s. */
+  const pagesOf = (s: Submitted, kind: 'image' | 'pdf') => (kind === 'pdf' || s.totalPages > 1
+    ? { total_pages: s.totalPages, file_size_mb: fileSizeMb(s.size), estimated_time: s.totalPages * SECONDS_PER_PAGE }
+    : { estimated_time: IMAGE_ESTIMATE_SECONDS });
+
   /** /api/async/*: the answer of the old service's async routes (docs/compatibility.md, "Submit"). */
   const asyncAnswer = (ctx: RouteState, s: Submitted, kind: 'image' | 'pdf'): AsyncSubmitted => ({
     status: 'success',
     task_id: s.taskId,
     message: kind === 'image' ? '图片任务已提交' : 'PDF任务已提交',
-    ...(kind === 'pdf' ? { total_pages: s.totalPages, file_size_mb: fileSizeMb(s.size) } : {}),
-    estimated_time: kind === 'image' ? IMAGE_ESTIMATE_SECONDS : s.totalPages * SECONDS_PER_PAGE,
+    ...pagesOf(s, kind),
     endpoints: {
       status: taskUrl(ctx, s.taskId),
       result: `${taskUrl(ctx, s.taskId)}/result`,
@@ -82,8 +86,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     status: 'accepted',
     task_id: s.taskId,
     message: '任务已提交，正在后台处理',
-    ...(kind === 'pdf' ? { total_pages: s.totalPages, file_size_mb: fileSizeMb(s.size) } : {}),
-    estimated_time: kind === 'image' ? IMAGE_ESTIMATE_SECONDS : s.totalPages * SECONDS_PER_PAGE,
+    ...pagesOf(s, kind),
     websocket_url: `${ctx.state.prefix}/ws?client_id=sync_${s.taskId}`,
     status_url: taskUrl(ctx, s.taskId),
     result_url: `${taskUrl(ctx, s.taskId)}/result`,
@@ -97,14 +100,16 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     const mimeType = upload.mimeType;
     if (mimeType && IMAGE_TYPES.has(mimeType)) {
       if (upload.size > limits.maxImageBytes) return { error: `图片文件过大(最大${mb(limits.maxImageBytes)}MB)`, code: 'file_too_large' };
+      let totalPages: number;
       try {
-        await checkImage(deps.pdf, upload.path, mimeType);
+        totalPages = await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages);
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         return { error: err.detail, code: err.code };
       }
-      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages: 1, source: 'api_batch' });
-      return { task: { task_id: taskId, filename: upload.fileName, type: 'image', estimated_time: IMAGE_ESTIMATE_SECONDS } };
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source: 'api_batch' });
+      const { total_pages, estimated_time } = pagesOf({ taskId, totalPages, size: upload.size }, 'image');
+      return { task: { task_id: taskId, filename: upload.fileName, type: 'image', total_pages, estimated_time } };
     }
     if (mimeType === 'application/pdf') {
       if (upload.size > limits.maxPdfBytes) return { error: `PDF文件过大(最大${mb(limits.maxPdfBytes)}MB)`, code: 'file_too_large' };

@@ -8,7 +8,7 @@ import { findTask } from '../find-task.js';
 import { jsonBody } from '../json-body.js';
 import { batchesView, detailedProgress, pageStatisticsView } from '../../views/progress-view.js';
 import { batchStatusBody, listQuery, MAX_BATCH_STATUS_IDS, pageNumber, PAGE_NUMBER_MESSAGE, taskId } from '../schemas.js';
-import { pageWithContent, taskDetails, taskResult, taskSummary } from '../../views/task-view.js';
+import { hasPageResults, pageWithContent, taskDetails, taskResult, taskSummary } from '../../views/task-view.js';
 import { getTasks, listTasks } from '../../../store/tasks.js';
 import { getPage, joinedContent, listPages } from '../../../store/pages.js';
 
@@ -54,7 +54,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
     const task = await findTask(pool, ctx.params.id);
     const [content, pages] = await Promise.all([
       joinedContent(pool, task.id),
-      task.task_type === 'pdf_ocr' ? listPages(pool, task.id, { withContent: true }) : Promise.resolve([]),
+      hasPageResults(task) ? listPages(pool, task.id, { withContent: true }) : Promise.resolve([]),
     ]);
     ctx.body = { status: 'success', data: taskResult(task, content, pages, pricing) };
   });
