@@ -104,7 +104,7 @@ export function createActivities(deps: ActivityDeps) {
       // Nothing on the page: an empty page, saved without a model call (and its cost).
       await recordPage(pool, {
         taskId, pageNumber, status: 'completed', content: '', errorClass: null, errorMessage: null, attempts: 0,
-        processingMs: Date.now() - started, ...tokens(NO_USAGE), warnings: ['blank_page'],
+        processingMs: Date.now() - started, ...tokens(NO_USAGE), warnings: [...image.warnings, 'blank_page'],
       });
       deps.metrics.pages.inc({ status: 'completed' });
       return 'completed';
@@ -128,7 +128,7 @@ export function createActivities(deps: ActivityDeps) {
     }
     await recordPage(pool, {
       taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
-      attempts: reply.attempts, processingMs: Date.now() - started, ...tokens(reply.usage), warnings: reply.warnings,
+      attempts: reply.attempts, processingMs: Date.now() - started, ...tokens(reply.usage), warnings: [...image.warnings, ...reply.warnings],
     });
     deps.metrics.pages.inc({ status: 'completed' });
     return 'completed';

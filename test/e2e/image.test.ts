@@ -52,6 +52,21 @@ describe('every accepted image format reaches the model with its real type', () 
   }
 });
 
+test('a photo stored sideways with an EXIF orientation reaches the model upright, and the page says so', async () => {
+  const tag = 441;
+  // Orientation 6: "turn 90° clockwise to view". Stored turned the other way, it is upright once that is done.
+  const sideways = await sharp(await taggedImage(tag, 'png', 320, 48)).rotate(270).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+  assert.equal((await sharp(sideways).metadata()).orientation, 6);
+  const id = await submit(sideways, 'phone.jpg');
+  const task = await waitForTask(stack, id);
+  assert.equal(task.status, 'completed');
+  const calls = stack.stub.callsFor(tag);
+  assert.deepEqual(calls.map((c) => c.mimeType), ['image/jpeg'], 'the stub read the tag: the image it got was upright');
+  const { body } = await getJson<ResultBody>(`${stack.api}/api/tasks/${id}/result`);
+  assert.equal(body.data.content, stubMarkdown(tag));
+  assert.deepEqual((task.page_results as Array<{ warnings: string[] }>).map((p) => p.warnings), [['orientation_applied']]);
+});
+
 describe('a multi-page TIFF (a fax, a scanner\'s output) is a document of one page a frame', () => {
   const tiffOf = async (tags: number[]) => sharp(await Promise.all(tags.map((t) => taggedImage(t))), { join: { animated: true } }).tiff().toBuffer();
 
