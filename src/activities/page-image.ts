@@ -31,29 +31,71 @@ export interface PageImage extends ImageInput { blank: boolean; warnings: PageWa
 
 const image = (data: Buffer, mimeType: string, warnings: PageWarning[] = []): PageImage => ({ data, mimeType, blank: false, warnings });
 
-/** The EXIF (or TIFF) orientation of an image or frame: 1 is upright, 2–8 mirrored or turned. */
-const orientationOf = async (filePath: string, page: number) => (await sharp(filePath, { page }).metadata()).orientation ?? 1;
+/** What an image or frame needs before the model sees it. */
+interface Needs {
+  /** The EXIF (or TIFF) orientation: 1 is upright, 2–8 mirrored or turned. */
+  orientation: number;
+  /** It has an alpha channel (which may still be opaque everywhere). */
+  alpha: boolean;
+}
+
+async function needsOf(filePath: string, page: number): Promise<Needs> {
+  const { orientation, hasAlpha } = await sharp(filePath, { page }).metadata();
+  return { orientation: orientation ?? 1, alpha: hasAlpha };
+}
+
+// Luminance (0–255) above which the opaque part of an image is light ink, to be set on black.
+const LIGHT_INK = 160;
 
 /**
- * An image or frame decoded and turned as its orientation says (a phone photo stored sideways or
- * upside down: the model reads pixels as stored), then encoded: PNG losslessly, a JPEG at quality 95.
+ * The background for an image with transparency, or undefined when nothing of it is transparent.
+ * Models see transparent pixels as whatever colour they hold (often black, or white), so black text
+ * on transparency can become black on black and white text white on white: the opaque pixels (the
+ * ink) decide, light ink goes on black and dark ink on white.
  */
-async function decoded(filePath: string, page: number, as: 'png' | 'jpeg', orientation: number): Promise<PageImage> {
-  const turned = sharp(filePath, { page }).rotate();
-  const data = as === 'jpeg' ? await turned.jpeg({ quality: 95 }).toBuffer() : await turned.png().toBuffer();
-  return image(data, `image/${as}`, orientation > 1 ? ['orientation_applied'] : []);
+async function backgroundFor(filePath: string, page: number): Promise<string | undefined> {
+  const { data } = await sharp(filePath, { page }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  let transparent = false;
+  let ink = 0;
+  let luminance = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const alpha = data[i + 3]!;
+    if (alpha < 255) transparent = true;
+    if (alpha < 128) continue;
+    ink++;
+    luminance += 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+  }
+  if (!transparent) return undefined;
+  return ink > 0 && luminance / ink > LIGHT_INK ? '#000000' : '#ffffff';
+}
+
+/**
+ * An image or frame as the model should see it: turned upright as its orientation says (a phone
+ * photo stored sideways or upside down: the model reads pixels as stored) and set on an opaque
+ * background when it has transparency, then encoded: PNG losslessly, a JPEG at quality 95.
+ * Undefined when it needs neither and is not a TIFF frame (which is always decoded).
+ */
+async function prepared(filePath: string, page: number, as: 'png' | 'jpeg', decode: boolean): Promise<PageImage | undefined> {
+  const needs = await needsOf(filePath, page);
+  const background = needs.alpha ? await backgroundFor(filePath, page) : undefined;
+  if (!decode && needs.orientation <= 1 && background === undefined) return undefined;
+  let pipeline = sharp(filePath, { page }).rotate();
+  if (background !== undefined) pipeline = pipeline.flatten({ background });
+  const data = as === 'jpeg' ? await pipeline.jpeg({ quality: 95 }).toBuffer() : await pipeline.png().toBuffer();
+  const warnings: PageWarning[] = [];
+  if (needs.orientation > 1) warnings.push('orientation_applied');
+  if (background !== undefined) warnings.push('alpha_flattened');
+  return image(data, `image/${as}`, warnings);
 }
 
 export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: string, pageNumber: number, dpi: number, signal: AbortSignal): Promise<PageImage> {
   try {
-    // An uploaded image is sent as it is (someone chose to have it read), upright. A TIFF's page is
-    // its frame (libvips decodes only that one, off the event loop, CMYK made RGB); GIF has no
-    // orientation, and other types the model does not take are converted by mupdf.
-    if (mimeType === 'image/tiff') return await decoded(filePath, pageNumber - 1, 'png', await orientationOf(filePath, pageNumber - 1));
+    // An uploaded image is sent as it is (someone chose to have it read), but upright and opaque. A
+    // TIFF's page is its frame (libvips decodes only that one, off the event loop, CMYK made RGB);
+    // other types the model does not take are converted by mupdf.
+    if (mimeType === 'image/tiff') return (await prepared(filePath, pageNumber - 1, 'png', true))!;
     if (ACCEPTED_IMAGE_TYPES.has(mimeType)) {
-      const orientation = mimeType === 'image/gif' ? 1 : await orientationOf(filePath, 0);
-      if (orientation > 1) return await decoded(filePath, 0, mimeType === 'image/jpeg' ? 'jpeg' : 'png', orientation);
-      return image(await readFile(filePath), mimeType);
+      return (await prepared(filePath, 0, mimeType === 'image/jpeg' ? 'jpeg' : 'png', false)) ?? image(await readFile(filePath), mimeType);
     }
     if (mimeType !== 'application/pdf') return image(await pdf.convertImage(filePath, signal), 'image/png');
     const { png, blank } = await pdf.render(filePath, pageNumber, dpi, signal);

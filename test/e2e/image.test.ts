@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { taggedImage, type ImageFormat } from '../helpers/images.js';
+import { taggedImage, transparentTaggedImage, type ImageFormat } from '../helpers/images.js';
 import { stubMarkdown, type StubAction } from '../helpers/model-stub.js';
 import { getJson, postFile, startStack, waitForTask, type Stack, type TaskData } from '../helpers/stack.js';
 
@@ -65,6 +65,17 @@ test('a photo stored sideways with an EXIF orientation reaches the model upright
   const { body } = await getJson<ResultBody>(`${stack.api}/api/tasks/${id}/result`);
   assert.equal(body.data.content, stubMarkdown(tag));
   assert.deepEqual((task.page_results as Array<{ warnings: string[] }>).map((p) => p.warnings), [['orientation_applied']]);
+});
+
+test('an image with transparency is set on the background that keeps its ink readable: dark ink on white, light ink on black', async () => {
+  for (const [tag, ink, seenAs] of [[451, 0, 451], [452, 255, ~452 & 0xffff]] as const) {
+    const id = await submit(await transparentTaggedImage(tag, ink), `logo-${ink}.png`);
+    const task = await waitForTask(stack, id);
+    assert.equal(task.status, 'completed');
+    // The stub reads dark bars: light ink on black reads as the tag's complement, and a flat image as 0 or 0xffff.
+    assert.deepEqual(stack.stub.callsFor(seenAs).map((c) => c.mimeType), ['image/png'], `ink ${ink}: the bars reached the model with their contrast`);
+    assert.deepEqual((task.page_results as Array<{ warnings: string[] }>).map((p) => p.warnings), [['alpha_flattened']]);
+  }
 });
 
 describe('a multi-page TIFF (a fax, a scanner\'s output) is a document of one page a frame', () => {

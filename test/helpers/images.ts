@@ -100,3 +100,14 @@ export async function brokenJpeg(tag: number): Promise<Buffer> {
   jpeg[sof + 4] = 0; // after the marker and its 2-byte length: the sample precision
   return jpeg;
 }
+
+/**
+ * The tag's bars in `ink` (0 black, 255 white) on a transparent background whose hidden colour is the
+ * ink's too: seen without its alpha it is one flat colour, and no tag can be read from it.
+ */
+export async function transparentTaggedImage(tag: number, ink: 0 | 255, width = 320, height = 48): Promise<Buffer> {
+  const grey = barPixels(tag, width, height);
+  const rgba = Buffer.alloc(width * height * 4, ink);
+  for (let i = 0; i < grey.length; i++) rgba[i * 4 + 3] = grey[i] === 0 ? 255 : 0; // a bar is opaque ink
+  return sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
+}
