@@ -29,6 +29,8 @@ const CONCURRENCY = 8;
 /** Per worker in the scale scenario: small, so that a second worker adds visibly more model calls. */
 const SCALE_CONCURRENCY = 4;
 const DPI = 200;
+// As the worker renders with the default IMAGE_MAX_SIDE (A4 at 200 DPI is 1654 × 2339: within it).
+const PAGE_SIZE = { dpi: DPI, maxSide: 2560 };
 const TEXT_LINES = 40; // a dense page of text, so rendering costs what real pages cost
 const log = pino({ level: 'warn' });
 
@@ -159,9 +161,9 @@ async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CON
 async function renderRate(file: string, threads: number, pages: number): Promise<number> {
   const pool = createPdfPool(threads);
   try {
-    await Promise.all(Array.from({ length: threads }, (_, i) => pool.render(file, i + 1, DPI))); // warm up every thread
+    await Promise.all(Array.from({ length: threads }, (_, i) => pool.render(file, i + 1, PAGE_SIZE))); // warm up every thread
     const started = Date.now();
-    await Promise.all(Array.from({ length: pages }, (_, i) => pool.render(file, (i % 200) + 1, DPI)));
+    await Promise.all(Array.from({ length: pages }, (_, i) => pool.render(file, (i % 200) + 1, PAGE_SIZE)));
     return pages / ((Date.now() - started) / 1000);
   } finally {
     await pool.close();

@@ -82,6 +82,7 @@ const schema = z.object({
   CONCURRENCY: int(1, 256).default(5),
   MAX_RETRIES: int(1, 20).default(5),
   PDF_DPI: int(50, 600).default(200),
+  IMAGE_MAX_SIDE: int(0, 10_000).refine((n) => n === 0 || n >= 256, 'expected 0 (no bound) or 256 to 10000').default(2560),
   BATCH_SIZE: int(1, 100).default(8),
   MAX_IMAGE_SIZE_MB: int(1, 2048).default(50),
   MAX_PDF_SIZE_MB: int(1, 4096).default(200),
@@ -118,7 +119,8 @@ export interface Config {
   };
   http: { port: number; password: string; title: string; faviconUrl: string; backUrl: string; wsPingIntervalMs: number };
   limits: { maxImageBytes: number; maxPdfBytes: number; maxPdfPages: number };
-  pdf: { dpi: number; batchSize: number };
+  /** `maxSide`: the longest side, in pixels, of what is sent (IMAGE_MAX_SIDE; 0 = no bound). */
+  pdf: { dpi: number; batchSize: number; maxSide: number };
   /** Unset means: start an embedded Postgres under dataDir (`ocr dev` only). */
   databaseUrl: string | undefined;
   /** Unset means: start a Temporal dev server (`ocr dev` only). */
@@ -179,7 +181,7 @@ function toConfig(e: Env): Config {
       wsPingIntervalMs: e.WS_PING_INTERVAL * 1000,
     },
     limits: { maxImageBytes: e.MAX_IMAGE_SIZE_MB * MB, maxPdfBytes: e.MAX_PDF_SIZE_MB * MB, maxPdfPages: e.MAX_PDF_PAGES },
-    pdf: { dpi: e.PDF_DPI, batchSize: e.BATCH_SIZE },
+    pdf: { dpi: e.PDF_DPI, batchSize: e.BATCH_SIZE, maxSide: e.IMAGE_MAX_SIDE },
     databaseUrl: e.DATABASE_URL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
     metrics: { public: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1', workerPort: e.METRICS_PORT },

@@ -15,6 +15,7 @@ import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
 import type { VisionClient } from '../vision/client.js';
 import { NO_USAGE, VisionError, type TokenUsage } from '../vision/errors.js';
 import { recognizeWithRetries, type RecognizedPage } from '../vision/retry.js';
+import type { PageSize } from '../pdf/document.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
@@ -32,8 +33,8 @@ export interface ActivityDeps {
   countWorkers: () => Promise<number>;
   /** Worker threads that render PDF pages and convert images. */
   pdf: PdfPool;
-  /** PDF render resolution (PDF_DPI). */
-  dpi: number;
+  /** PDF render resolution (PDF_DPI) and the longest side of what is sent (IMAGE_MAX_SIDE). */
+  pageSize: PageSize;
   /** Local cache of stored files (DATA_DIR/cache). */
   cacheDir: string;
   /** Attempts per page (MAX_RETRIES). */
@@ -95,7 +96,7 @@ export function createActivities(deps: ActivityDeps) {
     const started = Date.now();
     let image: PageImage;
     try {
-      image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, deps.dpi, signal);
+      image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, deps.pageSize, signal);
     } catch (err) {
       if (isPageFailure(err)) return recordFailure(taskId, pageNumber, err, started);
       throw err;
@@ -138,7 +139,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Marks the task as processing with this worker's model (idempotent). */
     async startTask(taskId: string): Promise<void> {
       // Its batches come next: render threads stopped while idle start and warm up meanwhile.
-      deps.pdf.warm(deps.dpi).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
+      deps.pdf.warm(deps.pageSize).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
       if (await recordStart(pool, taskId, deps.model)) log.info({ taskId, model: deps.model }, 'task started');
     },
 

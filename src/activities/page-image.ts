@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { PageWarning } from '../contract/index.js';
+import type { PageSize } from '../pdf/document.js';
 import type { PdfPool } from '../pdf/pool.js';
 import { ACCEPTED_IMAGE_TYPES, type ImageInput } from '../vision/client.js';
 
@@ -31,17 +32,22 @@ export interface PageImage extends ImageInput { blank: boolean; warnings: PageWa
 
 const image = (data: Buffer, mimeType: string, warnings: PageWarning[] = []): PageImage => ({ data, mimeType, blank: false, warnings });
 
+/** An image file, or one mupdf converted; and which of its frames. */
+interface Source { input: string | Buffer; page: number }
+
 /** What an image or frame needs before the model sees it. */
 interface Needs {
   /** The EXIF (or TIFF) orientation: 1 is upright, 2–8 mirrored or turned. */
   orientation: number;
   /** It has an alpha channel (which may still be opaque everywhere). */
   alpha: boolean;
+  /** Its longer side, in pixels. */
+  longestSide: number;
 }
 
-async function needsOf(filePath: string, page: number): Promise<Needs> {
-  const { orientation, hasAlpha } = await sharp(filePath, { page }).metadata();
-  return { orientation: orientation ?? 1, alpha: hasAlpha };
+async function needsOf({ input, page }: Source): Promise<Needs> {
+  const { orientation, hasAlpha, width, height } = await sharp(input, { page }).metadata();
+  return { orientation: orientation ?? 1, alpha: hasAlpha, longestSide: Math.max(width, height) };
 }
 
 // Luminance (0–255) above which the opaque part of an image is light ink, to be set on black.
@@ -53,8 +59,8 @@ const LIGHT_INK = 160;
  * on transparency can become black on black and white text white on white: the opaque pixels (the
  * ink) decide, light ink goes on black and dark ink on white.
  */
-async function backgroundFor(filePath: string, page: number): Promise<string | undefined> {
-  const { data } = await sharp(filePath, { page }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+async function backgroundFor({ input, page }: Source): Promise<string | undefined> {
+  const { data } = await sharp(input, { page }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   let transparent = false;
   let ink = 0;
   let luminance = 0;
@@ -71,35 +77,44 @@ async function backgroundFor(filePath: string, page: number): Promise<string | u
 
 /**
  * An image or frame as the model should see it: turned upright as its orientation says (a phone
- * photo stored sideways or upside down: the model reads pixels as stored) and set on an opaque
- * background when it has transparency, then encoded: PNG losslessly, a JPEG at quality 95.
- * Undefined when it needs neither and is not a TIFF frame (which is always decoded).
+ * photo stored sideways or upside down: the model reads pixels as stored), set on an opaque
+ * background when it has transparency, and scaled down to `maxSide` on its longer side when larger
+ * (IMAGE_MAX_SIDE: model services scale larger images down anyway, or refuse them), then encoded:
+ * PNG losslessly, a JPEG at quality 95. Undefined when it needs none of this and need not be
+ * decoded (`decode`: a TIFF frame, an image mupdf converted, are sent as the PNG made here).
  */
-async function prepared(filePath: string, page: number, as: 'png' | 'jpeg', decode: boolean): Promise<PageImage | undefined> {
-  const needs = await needsOf(filePath, page);
-  const background = needs.alpha ? await backgroundFor(filePath, page) : undefined;
-  if (!decode && needs.orientation <= 1 && background === undefined) return undefined;
-  let pipeline = sharp(filePath, { page }).rotate();
+async function prepared(source: Source, as: 'png' | 'jpeg', maxSide: number, decode: boolean): Promise<PageImage | undefined> {
+  const needs = await needsOf(source);
+  const background = needs.alpha ? await backgroundFor(source) : undefined;
+  const downscale = maxSide > 0 && needs.longestSide > maxSide;
+  if (!decode && needs.orientation <= 1 && background === undefined && !downscale) return undefined;
+  let pipeline = sharp(source.input, { page: source.page }).rotate();
   if (background !== undefined) pipeline = pipeline.flatten({ background });
+  if (downscale) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside' });
   const data = as === 'jpeg' ? await pipeline.jpeg({ quality: 95 }).toBuffer() : await pipeline.png().toBuffer();
   const warnings: PageWarning[] = [];
   if (needs.orientation > 1) warnings.push('orientation_applied');
   if (background !== undefined) warnings.push('alpha_flattened');
+  if (downscale) warnings.push('downscaled');
   return image(data, `image/${as}`, warnings);
 }
 
-export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: string, pageNumber: number, dpi: number, signal: AbortSignal): Promise<PageImage> {
+export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: string, pageNumber: number, size: PageSize, signal: AbortSignal): Promise<PageImage> {
   try {
-    // An uploaded image is sent as it is (someone chose to have it read), but upright and opaque. A
-    // TIFF's page is its frame (libvips decodes only that one, off the event loop, CMYK made RGB);
-    // other types the model does not take are converted by mupdf.
-    if (mimeType === 'image/tiff') return (await prepared(filePath, pageNumber - 1, 'png', true))!;
+    // An uploaded image is sent as it is (someone chose to have it read), but upright, opaque and
+    // no larger than IMAGE_MAX_SIDE. A TIFF's page is its frame (libvips decodes only that one, off
+    // the event loop, CMYK made RGB); other types the model does not take are converted by mupdf.
+    if (mimeType === 'image/tiff') return (await prepared({ input: filePath, page: pageNumber - 1 }, 'png', size.maxSide, true))!;
     if (ACCEPTED_IMAGE_TYPES.has(mimeType)) {
-      return (await prepared(filePath, 0, mimeType === 'image/jpeg' ? 'jpeg' : 'png', false)) ?? image(await readFile(filePath), mimeType);
+      const as = mimeType === 'image/jpeg' ? 'jpeg' : 'png';
+      return (await prepared({ input: filePath, page: 0 }, as, size.maxSide, false)) ?? image(await readFile(filePath), mimeType);
     }
-    if (mimeType !== 'application/pdf') return image(await pdf.convertImage(filePath, signal), 'image/png');
-    const { png, blank } = await pdf.render(filePath, pageNumber, dpi, signal);
-    return { data: png, mimeType: 'image/png', blank, warnings: [] };
+    if (mimeType !== 'application/pdf') {
+      const converted = await pdf.convertImage(filePath, signal);
+      return (await prepared({ input: converted, page: 0 }, 'png', size.maxSide, false)) ?? image(converted, 'image/png');
+    }
+    const { png, blank, downscaled } = await pdf.render(filePath, pageNumber, size, signal);
+    return { data: png, mimeType: 'image/png', blank, warnings: downscaled ? ['downscaled'] : [] };
   } catch (err) {
     if (signal.aborted) throw err;
     throw new UnreadablePageError(`the page could not be rendered (${(err as Error).message})`, { cause: err });

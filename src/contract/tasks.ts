@@ -46,7 +46,7 @@ export type PageStatus = (typeof PAGE_STATUSES)[number];
  * (vision/retry.ts). A page without warnings is the model's first reply as it came.
  */
 export const PAGE_WARNINGS = [
-  'fence_removed', 'preamble_removed', 'offer_removed', 'math_delimiters_rewritten', 'blank_page', 'orientation_applied', 'alpha_flattened',
+  'fence_removed', 'preamble_removed', 'offer_removed', 'math_delimiters_rewritten', 'blank_page', 'orientation_applied', 'alpha_flattened', 'downscaled',
   'retried_after_refusal', 'retried_after_repetition', 'retried_after_truncation', 'retried_after_empty_reply',
 ] as const;
 export type PageWarning = (typeof PAGE_WARNINGS)[number];

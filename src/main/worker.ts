@@ -44,11 +44,12 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
   const metrics = options.metrics ?? createMetrics();
   const pdf = createPdfPool();
   lifecycle.defer('pdf render threads', () => pdf.close());
-  pdf.warm(config.pdf.dpi).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
+  const pageSize = { dpi: config.pdf.dpi, maxSide: config.pdf.maxSide };
+  pdf.warm(pageSize).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
   const activities = createActivities({
     pool,
     pdf: instrumentPdfPool(pdf, metrics),
-    dpi: config.pdf.dpi,
+    pageSize,
     vision: instrumentVision(options.vision ?? createVisionClient(config.vision, log.child({ component: 'vision' })), metrics, config.vision.model),
     metrics,
     limiter: createLimiter(config.vision.concurrency),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { PdfInspection, RenderedPage } from './document.js';
+import type { PageSize, PdfInspection, RenderedPage } from './document.js';
 import type { ImageInspection } from './images.js';
 
 // From dist/ the thread module is thread.js; from TypeScript source a bootstrap loads thread.ts.
@@ -14,7 +14,7 @@ export interface PdfPool {
   /** Whether mupdf reads the image's header (any format but WebP, which mupdf does not read). */
   inspectImage(path: string): Promise<ImageInspection>;
   /** PNG of one page (1-based), and whether it is blank. */
-  render(path: string, pageNumber: number, dpi: number, signal?: AbortSignal): Promise<{ png: Buffer; blank: boolean }>;
+  render(path: string, pageNumber: number, size: PageSize, signal?: AbortSignal): Promise<{ png: Buffer; blank: boolean; downscaled: boolean }>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
   /**
@@ -22,7 +22,7 @@ export interface PdfPool {
    * task that is about to begin do not wait for threads to start and warm up. Cheap when they are.
    * Resolves to the number of threads it warmed.
    */
-  warm(dpi: number): Promise<number>;
+  warm(size: PageSize): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -47,15 +47,15 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
   return {
     inspect: (path) => pool.run({ path }, { name: 'inspect' }) as Promise<PdfInspection>,
     inspectImage: (path) => pool.run({ path }, { name: 'inspectImage' }) as Promise<ImageInspection>,
-    render: async (path, pageNumber, dpi, signal) => {
-      const { png, blank } = (await pool.run({ path, pageNumber, dpi }, { name: 'render', signal })) as RenderedPage;
-      return { png: toBuffer(png), blank };
+    render: async (path, pageNumber, size, signal) => {
+      const { png, blank, downscaled } = (await pool.run({ path, pageNumber, size }, { name: 'render', signal })) as RenderedPage;
+      return { png: toBuffer(png), blank, downscaled };
     },
     convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),
     // As many tasks at once as threads: Piscina starts a thread for a task that finds none free and
     // hands it the task queued for it, so each warms a thread of its own (test/unit/render.test.ts).
-    warm: async (dpi) => {
-      const warmed = await Promise.all(Array.from({ length: threads }, () => pool.run({ dpi }, { name: 'warm' }) as Promise<number>));
+    warm: async (size) => {
+      const warmed = await Promise.all(Array.from({ length: threads }, () => pool.run({ size }, { name: 'warm' }) as Promise<number>));
       return warmed.reduce((a, b) => a + b, 0);
     },
     close: () => pool.destroy(),

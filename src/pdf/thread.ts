@@ -7,7 +7,7 @@ import './shared-wasm.js';
 import { readFileSync } from 'node:fs';
 import * as mupdf from 'mupdf';
 import { Piscina } from 'piscina';
-import { inspectPdf, openPdf, renderPage, warmUp, type PdfInspection, type RenderedPage } from './document.js';
+import { inspectPdf, openPdf, renderPage, warmUp, type PageSize, type PdfInspection, type RenderedPage } from './document.js';
 import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspection } from './images.js';
 
 // The pages of one batch usually come from the same file: keep the last few documents open.
@@ -40,9 +40,9 @@ export function inspect({ path }: { path: string }): PdfInspection {
   return inspectPdf(path);
 }
 
-export function render({ path, pageNumber, dpi }: { path: string; pageNumber: number; dpi: number }): RenderedPage {
+export function render({ path, pageNumber, size }: { path: string; pageNumber: number; size: PageSize }): RenderedPage {
   // An object cannot be moved as a whole: its PNG (a few hundred KB) is copied to the caller.
-  const page = renderPage(documentFor(path), pageNumber, dpi);
+  const page = renderPage(documentFor(path), pageNumber, size);
   warmedUp = true; // as warm as a warm-up would make it
   // mupdf keeps what it decoded (images above all) in its store, up to 256 MB a thread, for pages
   // drawn again; ours are drawn once. Shrunk to a tenth after each page, a thread rendering a scanned
@@ -53,9 +53,9 @@ export function render({ path, pageNumber, dpi }: { path: string; pageNumber: nu
 }
 
 /** Warms this thread once (see warmUp): 1 when it did, 0 when the thread was warm already. */
-export function warm({ dpi }: { dpi: number }): number {
+export function warm({ size }: { size: PageSize }): number {
   if (warmedUp) return 0;
-  warmUp(dpi);
+  warmUp(size);
   warmedUp = true;
   return 1;
 }

@@ -78,6 +78,18 @@ test('an image with transparency is set on the background that keeps its ink rea
   }
 });
 
+test('an image larger than IMAGE_MAX_SIDE is scaled down to it, keeping its proportions; a smaller one is sent as it is', async () => {
+  const tag = 461;
+  const id = await submit(await taggedImage(tag, 'png', 3000, 300), 'wide.png');
+  const task = await waitForTask(stack, id);
+  assert.equal(task.status, 'completed');
+  assert.deepEqual(stack.stub.callsFor(tag).map((c) => [c.mimeType, c.size]), [['image/png', { width: 2560, height: 256 }]]);
+  assert.deepEqual((task.page_results as Array<{ warnings: string[] }>).map((p) => p.warnings), [['downscaled']]);
+  const small = await runTagged(462);
+  assert.deepEqual(stack.stub.callsFor(462).map((c) => c.size), [{ width: 320, height: 48 }]);
+  assert.deepEqual((small.task.page_results as Array<{ warnings: string[] }>).map((p) => p.warnings), [[]]);
+});
+
 describe('a multi-page TIFF (a fax, a scanner\'s output) is a document of one page a frame', () => {
   const tiffOf = async (tags: number[]) => sharp(await Promise.all(tags.map((t) => taggedImage(t))), { join: { animated: true } }).tiff().toBuffer();
 

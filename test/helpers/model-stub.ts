@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import sharp from 'sharp';
 import { createRepetitionDetector } from '../../src/vision/repetition.js';
 import { readTag } from './images.js';
 
@@ -42,6 +43,8 @@ export interface StubCall {
   outputBound: { field: 'max_tokens' | 'max_completion_tokens'; value: number } | undefined;
   /** The client hung up before the answer was complete (a stopped stream). */
   abandoned: boolean;
+  /** The image's size in pixels, read with its tag (undefined when tags are not read). */
+  size?: { width: number; height: number };
   /** SHA-1 of the image: which page the call was for, when tags are not read. */
   imageSha1: string;
   /** Characters of answer text sent: what the model "generated", also for a stopped stream. */
@@ -191,9 +194,10 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
       const image = findImage(body);
       if (!image) return send(res, 400, { error: { message: 'no image in the request', type: 'invalid_request_error' } });
       const tag = opts.readTags === false ? -1 : await readTag(image.data);
+      const size = opts.readTags === false ? undefined : await sharp(image.data).metadata().then(({ width, height }) => ({ width, height }));
       const rejected = (opts.rejects ?? []).map((p) => REJECTIONS[p](body)).find((m) => m !== undefined);
       const call: StubCall = {
-        tag, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization,
+        tag, size, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization,
         action: 'rejected', temperature: body.temperature, stream: body.stream === true, outputBound: outputBound(body),
         abandoned: false, imageSha1: createHash('sha1').update(image.data).digest('hex'), sentChars: 0, receivedAt: Date.now(),
       };

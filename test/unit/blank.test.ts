@@ -48,7 +48,7 @@ async function renderAll(): Promise<Map<string, boolean>> {
   doc.destroy();
   const opened = openPdf(file);
   try {
-    return new Map(Object.keys(PAGES).map((name, i) => [name, renderPage(opened, i + 1, 200).blank]));
+    return new Map(Object.keys(PAGES).map((name, i) => [name, renderPage(opened, i + 1, { dpi: 200, maxSide: 0 }).blank]));
   } finally {
     opened.destroy();
   }
@@ -64,14 +64,14 @@ test('a page of text, and a page carrying only the test tag bars, are not blank'
   await writeFile(file, makePdf([5, 6], { textLines: 40 }));
   const doc = openPdf(file);
   try {
-    assert.equal(renderPage(doc, 1, 200).blank, false);
+    assert.equal(renderPage(doc, 1, { dpi: 200, maxSide: 0 }).blank, false);
   } finally {
     doc.destroy();
   }
   await writeFile(file, makePdf([1]));
   const bars = openPdf(file);
   try {
-    assert.equal(renderPage(bars, 1, 200).blank, false, 'one black bar across the middle');
+    assert.equal(renderPage(bars, 1, { dpi: 200, maxSide: 0 }).blank, false, 'one black bar across the middle');
   } finally {
     bars.destroy();
   }

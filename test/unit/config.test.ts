@@ -23,6 +23,7 @@ test('no environment gives the old service\'s defaults', () => {
   assert.equal(c.http.title, '智能图文识别服务');
   assert.equal(c.pdf.dpi, 200);
   assert.equal(c.pdf.batchSize, 8);
+  assert.equal(c.pdf.maxSide, 2560);
   assert.equal(c.limits.maxImageBytes, 50 * 1024 * 1024);
   assert.equal(c.limits.maxPdfBytes, 200 * 1024 * 1024);
   assert.equal(c.limits.maxPdfPages, 500);
@@ -67,6 +68,13 @@ test('every bad variable is named in one error, with what it expects', () => {
   assert.match(error.message, /PORT="eighty": expected a whole number from 0 to 65535/);
   assert.match(error.message, /CONCURRENCY="0": expected a whole number from 1 to 256/);
   assert.match(error.message, /LOG_LEVEL="loud": expected one of fatal, error/);
+});
+
+test('IMAGE_MAX_SIDE is 0 (no bound) or 256 to 10000 pixels', () => {
+  assert.equal(parseConfig({ IMAGE_MAX_SIDE: '0' }).pdf.maxSide, 0);
+  assert.equal(parseConfig({ IMAGE_MAX_SIDE: '2048' }).pdf.maxSide, 2048);
+  assert.throws(() => parseConfig({ IMAGE_MAX_SIDE: '100' }), /IMAGE_MAX_SIDE="100": expected 0 \(no bound\) or 256 to 10000/);
+  assert.throws(() => parseConfig({ IMAGE_MAX_SIDE: '20000' }), /IMAGE_MAX_SIDE="20000"/);
 });
 
 test('.env is read, and the real environment wins over it', async () => {

@@ -27,12 +27,27 @@ function colourPdf(): Buffer {
 test('A4 at 200 DPI is about 1654 × 2339, grey, and carries its page tag', async () => {
   const doc = openPdf(await pdfFile(makePdf([5, 77], { textLines: 10 })));
   try {
-    const png = Buffer.from(renderPage(doc, 2, 200).png);
+    const png = Buffer.from(renderPage(doc, 2, { dpi: 200, maxSide: 0 }).png);
     const meta = await sharp(png).metadata();
     assert.deepEqual([meta.width, meta.height, meta.channels], [1653, 2339, 1]);
     assert.equal(await readTag(png), 77);
-    const small = await sharp(Buffer.from(renderPage(doc, 1, 72).png)).metadata();
+    const small = await sharp(Buffer.from(renderPage(doc, 1, { dpi: 72, maxSide: 0 }).png)).metadata();
     assert.deepEqual([small.width, small.height], [595, 842]);
+  } finally {
+    doc.destroy();
+  }
+});
+
+test('IMAGE_MAX_SIDE bounds the longer side of a rendered page, and says when it lowered the resolution', async () => {
+  const doc = openPdf(await pdfFile(makePdf([9])));
+  try {
+    const within = renderPage(doc, 1, { dpi: 200, maxSide: 2560 });
+    assert.deepEqual([(await sharp(Buffer.from(within.png)).metadata()).height, within.downscaled], [2339, false], 'A4 at 200 DPI fits 2560');
+    const bounded = renderPage(doc, 1, { dpi: 200, maxSide: 1024 });
+    const meta = await sharp(Buffer.from(bounded.png)).metadata();
+    assert.deepEqual([meta.height, bounded.downscaled], [1024, true]);
+    assert.ok(Math.abs(meta.width - (1024 * 595) / 842) < 1, `width ${meta.width}: the page's proportions kept`);
+    assert.equal(await readTag(Buffer.from(bounded.png)), 9);
   } finally {
     doc.destroy();
   }
@@ -41,7 +56,7 @@ test('A4 at 200 DPI is about 1654 × 2339, grey, and carries its page tag', asyn
 test('a page with colour is rendered in colour', async () => {
   const doc = openPdf(await pdfFile(colourPdf()));
   try {
-    const { channels } = await sharp(Buffer.from(renderPage(doc, 1, 100).png)).metadata();
+    const { channels } = await sharp(Buffer.from(renderPage(doc, 1, { dpi: 100, maxSide: 0 }).png)).metadata();
     assert.equal(channels, 3);
   } finally {
     doc.destroy();
@@ -63,10 +78,10 @@ test('warming the pool warms each thread not yet warm, each on its own, once', a
   try {
     const file = await pdfFile(makePdf([5]));
     // One render at a time runs on the pool's one thread so far, which it warms.
-    assert.equal(await readTag((await pool.render(file, 1, 72)).png), 5);
-    assert.equal(await pool.warm(72), 1, 'the second thread is started and warmed (the warm first one must not take both warm-ups)');
-    assert.equal(await pool.warm(72), 0, 'warm threads are not warmed again');
-    assert.equal(await readTag((await pool.render(file, 1, 72)).png), 5);
+    assert.equal(await readTag((await pool.render(file, 1, { dpi: 72, maxSide: 0 })).png), 5);
+    assert.equal(await pool.warm({ dpi: 72, maxSide: 0 }), 1, 'the second thread is started and warmed (the warm first one must not take both warm-ups)');
+    assert.equal(await pool.warm({ dpi: 72, maxSide: 0 }), 0, 'warm threads are not warmed again');
+    assert.equal(await readTag((await pool.render(file, 1, { dpi: 72, maxSide: 0 })).png), 5);
   } finally {
     await pool.close();
   }
