@@ -19,7 +19,8 @@ import { startTemporalDevServer } from '../src/main/temporal-dev-server.js';
 import { countActivityWorkers } from '../src/temporal/task-queue.js';
 import { taggedImage } from '../test/helpers/images.js';
 import { startModelStub, type ModelStub, type StubCall } from '../test/helpers/model-stub.js';
-import { makePdf, pageTags } from '../test/helpers/pdfs.js';
+import { makePdf, makeScanPdf, pageTags } from '../test/helpers/pdfs.js';
+import { bytesFigures } from './bytes.js';
 import { adminDatabase } from '../test/helpers/services.js';
 import { machine, peakRssMb, root, startOcrProcess, stopProcess } from './processes.js';
 import { loopingEvery, pageAnswer, qualityFigures } from './quality.js';
@@ -32,6 +33,8 @@ const DPI = 200;
 // As the worker renders with the default IMAGE_MAX_SIDE (A4 at 200 DPI is 1654 × 2339: within it).
 const PAGE_SIZE = { dpi: DPI, maxSide: 2560 };
 const TEXT_LINES = 40; // a dense page of text, so rendering costs what real pages cost
+/** Pages of the scan-heavy PDF: about 200 MB of scans, as MAX_PDF_SIZE_MB allows by default. */
+const SCAN_PAGES = 64;
 const log = pino({ level: 'warn' });
 
 // The machine may be shared: its load says how far to trust the figures.
@@ -99,9 +102,13 @@ interface RunOptions {
   concurrency?: number;
   /** The model (default: the stub answering after LATENCY_MS). */
   model?: ModelStub;
+  /** The PDF of `pages` pages (default: TEXT_LINES of text a page). */
+  pdf?: Buffer;
+  /** A model call's time in the ideal (default LATENCY_MS). */
+  callMs?: number;
 }
 
-async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CONCURRENCY, model = stub }: RunOptions = {}): Promise<PdfRun> {
+async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CONCURRENCY, model = stub, pdf: given, callMs = LATENCY_MS }: RunOptions = {}): Promise<PdfRun> {
   const port = await freePort();
   const taskQueue = `bench-${pages}-${Date.now()}`;
   const env = {
@@ -121,7 +128,7 @@ async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CON
   const workerStartRssMb = await peakRssMb(worker.pid!);
   const capacity = concurrency * workers;
   try {
-    const pdf = makePdf(pageTags(pages), { textLines: TEXT_LINES });
+    const pdf = given ?? makePdf(pageTags(pages), { textLines: TEXT_LINES });
     const calls = model.calls.length;
     const started = Date.now();
     const pdfId = await upload(apiUrl, 'pdf', pdf, `bench-${pages}.pdf`);
@@ -136,7 +143,7 @@ async function runPdf(pages: number, { imageAtMs, workers = 1, concurrency = CON
     const row = await waitForTask(pdfId);
     const wallS = (row.completed_at!.getTime() - started) / 1000;
     const imageS = await imageRun;
-    const idealS = (Math.ceil(pages / capacity) * LATENCY_MS) / 1000;
+    const idealS = (Math.ceil(pages / capacity) * callMs) / 1000;
     const runCalls = model.calls.slice(calls);
     // A stopped stream's call ends when the client hung up.
     const pdfCalls = runCalls.filter((c) => c.closedAt !== undefined);
@@ -218,6 +225,25 @@ try {
       `${q.abortedAfterS.toFixed(2)} s after its first token`);
     report(`quality       good pages' calls took ${q.goodCallS.mean.toFixed(2)} s on average (max ${q.goodCallS.max.toFixed(2)} s) for the stub's ${(LATENCY_MS / 1000).toFixed(1)} s; ` +
       `first model call after ${run.firstCallS.toFixed(1)} s, model busy ${(run.utilization * 100).toFixed(0)} %, ${run.tailS.toFixed(1)} s from last answer to done; worker peak RSS ${run.workerRssMb} MB`);
+  }
+  if (wanted('bytes')) {
+    for (const b of await bytesFigures({ ...PAGE_SIZE, encoding: { format: 'auto', quality: 85 } })) {
+      report(`bytes         ${b.kind.padEnd(8)} page, 200 DPI: ${(b.pngBytes / 1000).toFixed(0)} KB as PNG (as sent before), ${(b.sentBytes / 1000).toFixed(0)} KB sent as ${b.sentType} ` +
+        `(${((b.sentBytes / b.pngBytes) * 100).toFixed(0)} %), rendered and encoded in ${b.msPerPage.toFixed(0)} ms; tesseract reads ${(b.agreement * 100).toFixed(1)} % of the PNG's ${b.words} words the same`);
+    }
+  }
+  if (wanted('scan-heavy')) {
+    // Scanned pages of ~3 MB each (300 DPI grey, stored as JPEG at quality 97), at a fast model.
+    const pages = SCAN_PAGES;
+    const pdf = await makeScanPdf(pageTags(pages), { stored: 97 });
+    const model = await startModelStub({ readTags: false });
+    lifecycle.defer('scan stub', () => model.close());
+    model.latencyMs = 500;
+    const run = await runPdf(pages, { model, pdf, callMs: 500 });
+    const sent = run.calls.reduce((sum, c) => sum + c.imageBytes, 0) / run.calls.length;
+    report(`scan-heavy    ${pages} scanned pages, ${(pdf.length / 2 ** 20).toFixed(0)} MB (${(pdf.length / pages / 2 ** 20).toFixed(1)} MB a page), model at 500 ms: ` +
+      `wall ${run.wallS.toFixed(1)} s, ideal ${run.idealS.toFixed(1)} s, ratio ${run.ratio.toFixed(2)} (target ≤ 1.5), ${(sent / 1000).toFixed(0)} KB sent a page, ` +
+      `worker peak RSS ${run.workerRssMb} MB (target ≤ 350), API peak RSS ${run.apiRssMb} MB; first model call after ${run.firstCallS.toFixed(1)} s, model busy ${(run.utilization * 100).toFixed(0)} % (${run.status})`);
   }
   if (wanted('scale')) {
     // The same PDF with one `ocr worker`, then two, against one API, Temporal and Postgres.

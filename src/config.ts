@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { PASSWORD_PATTERN } from './contract/index.js';
+import { IMAGE_FORMATS, PASSWORD_PATTERN, type ImageFormat } from './contract/index.js';
 
 /** The old service's documented placeholder key: OpenAI always rejects it. */
 export const PLACEHOLDER_API_KEY = 'sk-111111111';
@@ -83,6 +83,8 @@ const schema = z.object({
   MAX_RETRIES: int(1, 20).default(5),
   PDF_DPI: int(50, 600).default(200),
   IMAGE_MAX_SIDE: int(0, 10_000).refine((n) => n === 0 || n >= 256, 'expected 0 (no bound) or 256 to 10000').default(2560),
+  IMAGE_FORMAT: z.enum(IMAGE_FORMATS, { message: `expected one of ${IMAGE_FORMATS.join(', ')}` }).default('auto'),
+  JPEG_QUALITY: int(50, 100).default(85),
   BATCH_SIZE: int(1, 100).default(8),
   MAX_IMAGE_SIZE_MB: int(1, 2048).default(50),
   MAX_PDF_SIZE_MB: int(1, 4096).default(200),
@@ -121,6 +123,8 @@ export interface Config {
   limits: { maxImageBytes: number; maxPdfBytes: number; maxPdfPages: number };
   /** `maxSide`: the longest side, in pixels, of what is sent (IMAGE_MAX_SIDE; 0 = no bound). */
   pdf: { dpi: number; batchSize: number; maxSide: number };
+  /** How what is sent is encoded (IMAGE_FORMAT, JPEG_QUALITY; quality applies to WebP too). */
+  encoding: { format: ImageFormat; quality: number };
   /** Unset means: start an embedded Postgres under dataDir (`ocr dev` only). */
   databaseUrl: string | undefined;
   /** Unset means: start a Temporal dev server (`ocr dev` only). */
@@ -182,6 +186,7 @@ function toConfig(e: Env): Config {
     },
     limits: { maxImageBytes: e.MAX_IMAGE_SIZE_MB * MB, maxPdfBytes: e.MAX_PDF_SIZE_MB * MB, maxPdfPages: e.MAX_PDF_PAGES },
     pdf: { dpi: e.PDF_DPI, batchSize: e.BATCH_SIZE, maxSide: e.IMAGE_MAX_SIDE },
+    encoding: { format: e.IMAGE_FORMAT, quality: e.JPEG_QUALITY },
     databaseUrl: e.DATABASE_URL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
     metrics: { public: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1', workerPort: e.METRICS_PORT },

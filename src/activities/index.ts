@@ -7,7 +7,7 @@ import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activ
 import type { Logger } from 'pino';
 import type { Pool } from '../store/pool.js';
 import { cachedFilePath } from '../store/files.js';
-import type { FinalTaskStatus } from '../contract/index.js';
+import type { FinalTaskStatus, SentImage } from '../contract/index.js';
 import { getTask } from '../store/tasks.js';
 import { completedPageNumbers, type PageResult } from '../store/pages.js';
 import type { RunEnd } from '../tasks/outcome.js';
@@ -15,11 +15,10 @@ import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
 import type { VisionClient } from '../vision/client.js';
 import { NO_USAGE, VisionError, type TokenUsage } from '../vision/errors.js';
 import { recognizeWithRetries, type RecognizedPage } from '../vision/retry.js';
-import type { PageSize } from '../pdf/document.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
-import { loadPageImage, UnreadablePageError, type PageImage } from './page-image.js';
+import { loadPageImage, UnreadablePageError, type ImageOptions, type PageImage } from './page-image.js';
 import { TASK_FATAL_ERROR, type Capacity } from '../workflows/types.js';
 
 export interface ActivityDeps {
@@ -33,8 +32,8 @@ export interface ActivityDeps {
   countWorkers: () => Promise<number>;
   /** Worker threads that render PDF pages and convert images. */
   pdf: PdfPool;
-  /** PDF render resolution (PDF_DPI) and the longest side of what is sent (IMAGE_MAX_SIDE). */
-  pageSize: PageSize;
+  /** PDF render resolution (PDF_DPI), the longest side of what is sent (IMAGE_MAX_SIDE) and its encoding. */
+  images: ImageOptions;
   /** Local cache of stored files (DATA_DIR/cache). */
   cacheDir: string;
   /** Attempts per page (MAX_RETRIES). */
@@ -67,6 +66,8 @@ const tokens = (usage: TokenUsage): Pick<PageResult, 'promptTokens' | 'completio
   promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, tokensEstimated: usage.estimated,
 });
 
+const sentImage = (image: PageImage): SentImage => ({ width: image.width, height: image.height, bytes: image.data.length, mime_type: image.mimeType });
+
 // Heartbeats keep flowing while a model call runs for minutes, so a live worker is never mistaken
 // for a dead one; they also carry cancellation to the activity.
 const HEARTBEAT_INTERVAL_MS = 1_000;
@@ -74,11 +75,12 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
 export function createActivities(deps: ActivityDeps) {
   const { pool, log } = deps;
 
-  async function recordFailure(taskId: string, pageNumber: number, err: PageFailure, started: number): Promise<'failed'> {
+  async function recordFailure(taskId: string, pageNumber: number, err: PageFailure, started: number, image?: PageImage): Promise<'failed'> {
     // A failed page is recorded as failed, never as content.
     await recordPage(pool, {
       taskId, pageNumber, status: 'failed', content: null, errorClass: err.kind, errorMessage: err.message,
       attempts: err.attempts, processingMs: Date.now() - started, ...tokens(err instanceof VisionError ? err.usage : NO_USAGE), warnings: [],
+      sent: image ? sentImage(image) : null,
     });
     deps.metrics.pages.inc({ status: 'failed' });
     log.warn({ taskId, pageNumber, kind: err.kind, attempts: err.attempts }, 'page failed');
@@ -96,7 +98,7 @@ export function createActivities(deps: ActivityDeps) {
     const started = Date.now();
     let image: PageImage;
     try {
-      image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, deps.pageSize, signal);
+      image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, deps.images, signal);
     } catch (err) {
       if (isPageFailure(err)) return recordFailure(taskId, pageNumber, err, started);
       throw err;
@@ -105,7 +107,7 @@ export function createActivities(deps: ActivityDeps) {
       // Nothing on the page: an empty page, saved without a model call (and its cost).
       await recordPage(pool, {
         taskId, pageNumber, status: 'completed', content: '', errorClass: null, errorMessage: null, attempts: 0,
-        processingMs: Date.now() - started, ...tokens(NO_USAGE), warnings: [...image.warnings, 'blank_page'],
+        processingMs: Date.now() - started, ...tokens(NO_USAGE), warnings: [...image.warnings, 'blank_page'], sent: null,
       });
       deps.metrics.pages.inc({ status: 'completed' });
       return 'completed';
@@ -124,12 +126,13 @@ export function createActivities(deps: ActivityDeps) {
         },
       }), { signal, key: taskId, order: pageNumber });
     } catch (err) {
-      if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started);
+      if (err instanceof VisionError) return recordFailure(taskId, pageNumber, err, started, image);
       throw err;
     }
     await recordPage(pool, {
       taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
       attempts: reply.attempts, processingMs: Date.now() - started, ...tokens(reply.usage), warnings: [...image.warnings, ...reply.warnings],
+      sent: sentImage(image),
     });
     deps.metrics.pages.inc({ status: 'completed' });
     return 'completed';
@@ -139,7 +142,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Marks the task as processing with this worker's model (idempotent). */
     async startTask(taskId: string): Promise<void> {
       // Its batches come next: render threads stopped while idle start and warm up meanwhile.
-      deps.pdf.warm(deps.pageSize).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
+      deps.pdf.warm(deps.images).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
       if (await recordStart(pool, taskId, deps.model)) log.info({ taskId, model: deps.model }, 'task started');
     },
 

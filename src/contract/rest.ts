@@ -3,7 +3,7 @@
  * (typed against these), the OpenAPI document describes them (its zod shapes `satisfies` these),
  * the web page and the WebSocket messages carry them. Times are ISO-8601 UTC strings.
  */
-import type { BatchStatus, PageStatus, PageWarning, QueueStatus, TaskStatus, TaskType } from './tasks.js';
+import type { BatchStatus, PageStatus, PageWarning, QueueStatus, TaskStatus, TaskType, TaskWarning } from './tasks.js';
 
 /** Every error answer (4xx, and the bare 500): `detail` for a person, `code` for a program. */
 export interface ErrorBody { detail: string; code: string }
@@ -68,6 +68,16 @@ export interface TaskSummary {
   metadata: Record<string, unknown>;
   result_summary: ResultSummary | null;
   usage: Usage;
+  /** What was noticed about the file at upload ([] when nothing was). */
+  warnings: TaskWarning[];
+}
+
+/** The image the model was sent for a page, as it went out (after any turn, flattening, scaling). */
+export interface SentImage {
+  width: number;
+  height: number;
+  bytes: number;
+  mime_type: string;
 }
 
 /** One finished page, without its content. */
@@ -85,8 +95,10 @@ export interface PageSummary {
   completion_tokens: number | null;
   /** Some of the page's tokens are an estimate (see Usage.estimated). */
   tokens_estimated: boolean;
-  /** What was done to the model's reply on its way to the content ([] when nothing was). */
+  /** What was done to the page's image and to the model's reply on their way ([] when nothing was). */
   warnings: PageWarning[];
+  /** What the model was sent; null when nothing was (a blank or unreadable page). */
+  sent_image: SentImage | null;
 }
 
 export interface PageWithContent extends PageSummary {
@@ -111,6 +123,8 @@ export interface TaskResult {
   /** Each page of a finished PDF; [] for images. */
   page_results: PageWithContent[];
   usage: Usage;
+  /** As on the task (TaskSummary.warnings). */
+  warnings: TaskWarning[];
 }
 
 /** GET /api/tasks: newest first. */

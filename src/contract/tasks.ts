@@ -51,6 +51,21 @@ export const PAGE_WARNINGS = [
 ] as const;
 export type PageWarning = (typeof PAGE_WARNINGS)[number];
 
+/**
+ * What the service noticed about an uploaded file itself, kept on its task: `pdf_repaired`, a PDF
+ * that mupdf had to rebuild to read (a damaged cross-reference table, a file cut short); its pages
+ * are those mupdf recovered, and some may be missing or wrong.
+ */
+export const TASK_WARNINGS = ['pdf_repaired'] as const;
+export type TaskWarning = (typeof TASK_WARNINGS)[number];
+
+/**
+ * How page images are encoded for the model (IMAGE_FORMAT): `auto` sends the smaller of lossless
+ * PNG and JPEG at JPEG_QUALITY, page by page (a text page as PNG, a scan or photo as JPEG).
+ */
+export const IMAGE_FORMATS = ['auto', 'png', 'jpeg', 'webp'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
 /** Status of a batch of pages in the `batches` views (derived from its pages). */
 export const BATCH_STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];

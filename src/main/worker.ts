@@ -44,12 +44,12 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
   const metrics = options.metrics ?? createMetrics();
   const pdf = createPdfPool();
   lifecycle.defer('pdf render threads', () => pdf.close());
-  const pageSize = { dpi: config.pdf.dpi, maxSide: config.pdf.maxSide };
-  pdf.warm(pageSize).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
+  const images = { dpi: config.pdf.dpi, maxSide: config.pdf.maxSide, encoding: config.encoding };
+  pdf.warm(images).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
   const activities = createActivities({
     pool,
     pdf: instrumentPdfPool(pdf, metrics),
-    pageSize,
+    images,
     vision: instrumentVision(options.vision ?? createVisionClient(config.vision, log.child({ component: 'vision' })), metrics, config.vision.model),
     metrics,
     limiter: createLimiter(config.vision.concurrency),

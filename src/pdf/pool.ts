@@ -13,8 +13,8 @@ export interface PdfPool {
   inspect(path: string): Promise<PdfInspection>;
   /** Whether mupdf reads the image's header (any format but WebP, which mupdf does not read). */
   inspectImage(path: string): Promise<ImageInspection>;
-  /** PNG of one page (1-based), and whether it is blank. */
-  render(path: string, pageNumber: number, size: PageSize, signal?: AbortSignal): Promise<{ png: Buffer; blank: boolean; downscaled: boolean }>;
+  /** The pixels of one page (1-based), and whether it is blank. */
+  render(path: string, pageNumber: number, size: PageSize, signal?: AbortSignal): Promise<RenderedPage>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
   /**
@@ -47,10 +47,7 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
   return {
     inspect: (path) => pool.run({ path }, { name: 'inspect' }) as Promise<PdfInspection>,
     inspectImage: (path) => pool.run({ path }, { name: 'inspectImage' }) as Promise<ImageInspection>,
-    render: async (path, pageNumber, size, signal) => {
-      const { png, blank, downscaled } = (await pool.run({ path, pageNumber, size }, { name: 'render', signal })) as RenderedPage;
-      return { png: toBuffer(png), blank, downscaled };
-    },
+    render: (path, pageNumber, size, signal) => pool.run({ path, pageNumber, size }, { name: 'render', signal }) as Promise<RenderedPage>,
     convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),
     // As many tasks at once as threads: Piscina starts a thread for a task that finds none free and
     // hands it the task queued for it, so each warms a thread of its own (test/unit/render.test.ts).

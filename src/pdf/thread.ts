@@ -41,7 +41,6 @@ export function inspect({ path }: { path: string }): PdfInspection {
 }
 
 export function render({ path, pageNumber, size }: { path: string; pageNumber: number; size: PageSize }): RenderedPage {
-  // An object cannot be moved as a whole: its PNG (a few hundred KB) is copied to the caller.
   const page = renderPage(documentFor(path), pageNumber, size);
   warmedUp = true; // as warm as a warm-up would make it
   // mupdf keeps what it decoded (images above all) in its store, up to 256 MB a thread, for pages
@@ -49,7 +48,9 @@ export function render({ path, pageNumber, size }: { path: string; pageNumber: n
   // PDF holds about 145 MB instead of 240, and text pages render as fast as before (their fonts are
   // small, and reloaded cheaply when evicted).
   mupdf.shrinkStore(10);
-  return page;
+  // Its pixels (4 MB for a grey A4 page at 200 DPI, 12 MB in colour) move to the caller, uncopied.
+  const transferable = { [Piscina.transferableSymbol]: [page.pixels.buffer], [Piscina.valueSymbol]: page };
+  return Piscina.move(transferable as never) as unknown as RenderedPage;
 }
 
 /** Warms this thread once (see warmUp): 1 when it did, 0 when the thread was warm already. */

@@ -1,5 +1,5 @@
 /** SQL for the pages table: one row per finished page, the checkpoint that retried batches consult. */
-import type { PageStatus, PageWarning, TaskCounts } from '../contract/index.js';
+import type { PageStatus, PageWarning, SentImage, TaskCounts } from '../contract/index.js';
 import type { Queryable } from './pool.js';
 
 export interface PageResult {
@@ -16,8 +16,10 @@ export interface PageResult {
   completionTokens: number | null;
   /** Some of the count was estimated (a call stopped before the server reported its usage). */
   tokensEstimated: boolean;
-  /** What was done to the reply on its way to `content`; [] for a failed page. */
+  /** What was done to the image and to the reply on their way to `content`; [] for a failed page. */
   warnings: PageWarning[];
+  /** What the model was sent; null when nothing was. */
+  sent: SentImage | null;
 }
 
 export interface PageRow {
@@ -33,6 +35,10 @@ export interface PageRow {
   completion_tokens: number | null;
   tokens_estimated: boolean;
   warnings: PageWarning[];
+  sent_width: number | null;
+  sent_height: number | null;
+  sent_bytes: number | null;
+  sent_type: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -48,8 +54,9 @@ export interface PageRow {
 export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCounts | undefined> {
   const saved = await tx.query(
     `insert into pages (task_id, page_number, status, content, error_class, error_message, attempts,
-                        processing_ms, prompt_tokens, completion_tokens, tokens_estimated, warnings)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text[])
+                        processing_ms, prompt_tokens, completion_tokens, tokens_estimated, warnings,
+                        sent_width, sent_height, sent_bytes, sent_type)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text[], $13, $14, $15, $16)
      on conflict (task_id, page_number) do update set
        status = excluded.status, content = excluded.content, error_class = excluded.error_class,
        error_message = excluded.error_message, attempts = excluded.attempts,
@@ -59,10 +66,12 @@ export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCou
        completion_tokens = case when pages.completion_tokens is null then excluded.completion_tokens
                                 else pages.completion_tokens + coalesce(excluded.completion_tokens, 0) end,
        tokens_estimated = pages.tokens_estimated or excluded.tokens_estimated,
-       warnings = excluded.warnings, updated_at = now()
+       warnings = excluded.warnings, sent_width = excluded.sent_width, sent_height = excluded.sent_height,
+       sent_bytes = excluded.sent_bytes, sent_type = excluded.sent_type, updated_at = now()
      where pages.status <> 'completed'`,
     [page.taskId, page.pageNumber, page.status, page.content, page.errorClass, page.errorMessage,
-      page.attempts, page.processingMs, page.promptTokens, page.completionTokens, page.tokensEstimated, page.warnings],
+      page.attempts, page.processingMs, page.promptTokens, page.completionTokens, page.tokensEstimated, page.warnings,
+      page.sent?.width ?? null, page.sent?.height ?? null, page.sent?.bytes ?? null, page.sent?.mime_type ?? null],
   );
   if (saved.rowCount === 0) return undefined;
   const { rows } = await tx.query<TaskCounts>(
@@ -117,7 +126,8 @@ export async function completedPageNumbers(db: Queryable, taskId: string, pageNu
 /** The PageRow columns; content only when asked for (a 500-page task's content is megabytes). */
 const pageColumns = (withContent: boolean) => `page_number, status, ${withContent ? 'content' : 'null::text as content'},
   coalesce(length(content), 0) as content_length, error_class, error_message, attempts,
-  processing_ms, prompt_tokens, completion_tokens, tokens_estimated, warnings, created_at, updated_at`;
+  processing_ms, prompt_tokens, completion_tokens, tokens_estimated, warnings,
+  sent_width, sent_height, sent_bytes, sent_type, created_at, updated_at`;
 
 export async function listPages(db: Queryable, taskId: string, opts: { withContent: boolean }): Promise<PageRow[]> {
   const { rows } = await db.query<PageRow>(

@@ -1,5 +1,5 @@
 /** SQL for the tasks table: the state users query. Temporal owns execution; this owns what is shown. */
-import type { FinalTaskStatus, ResultSummary, TaskStatus, TaskType } from '../contract/index.js';
+import type { FinalTaskStatus, ResultSummary, TaskStatus, TaskType, TaskWarning } from '../contract/index.js';
 import { withTransaction, type Pool, type Queryable } from './pool.js';
 
 export interface TaskRow {
@@ -17,6 +17,7 @@ export interface TaskRow {
   error_message: string | null;
   result_summary: ResultSummary | null;
   metadata: Record<string, unknown>;
+  warnings: TaskWarning[];
   /** Sums over the task's pages and the failed pages a retry forgot, kept by savePage's recount. */
   prompt_tokens: number;
   completion_tokens: number;
@@ -44,13 +45,14 @@ export interface NewTask {
   mimeType: string;
   totalPages: number;
   metadata: Record<string, unknown>;
+  warnings: TaskWarning[];
 }
 
 export async function insertTask(db: Queryable, task: NewTask): Promise<void> {
   await db.query(
-    `insert into tasks (id, task_type, file_name, file_size, file_sha256, mime_type, total_pages, metadata)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
-    [task.id, task.taskType, task.fileName, task.fileSize, task.fileSha256, task.mimeType, task.totalPages, JSON.stringify(task.metadata)],
+    `insert into tasks (id, task_type, file_name, file_size, file_sha256, mime_type, total_pages, metadata, warnings)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::text[])`,
+    [task.id, task.taskType, task.fileName, task.fileSize, task.fileSha256, task.mimeType, task.totalPages, JSON.stringify(task.metadata), task.warnings],
   );
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { isFinalStatus, RETRYABLE_STATUSES, type TaskType } from '../contract/index.js';
+import { isFinalStatus, RETRYABLE_STATUSES, type TaskType, type TaskWarning } from '../contract/index.js';
 import { storeFile } from '../store/files.js';
 import type { Pool } from '../store/pool.js';
 import { deleteTask, findStrandedTasks, insertTask, resetForRetry, type TaskRow } from '../store/tasks.js';
@@ -35,7 +35,14 @@ export interface SubmittedFile {
   mimeType: string;
 }
 
-export interface SubmitSpec { taskType: TaskType; totalPages: number; /** Which route took it, kept in metadata. */ source: string }
+export interface SubmitSpec {
+  taskType: TaskType;
+  totalPages: number;
+  /** Which route took it, kept in metadata. */
+  source: string;
+  /** What was noticed about the file at upload (a PDF mupdf repaired). */
+  warnings: TaskWarning[];
+}
 
 export interface TaskLifecycle {
   /** Stores the file and the task and starts its run; the new task's id. */
@@ -87,6 +94,7 @@ export function createTaskLifecycle({ pool, temporal, config, log }: LifecycleDe
           source: spec.source, original_filename: file.fileName, file_type: file.mimeType, total_pages: spec.totalPages,
           batch_size: batchSize,
         },
+        warnings: spec.warnings,
       });
       try {
         await startFirstRun({ id, task_type: spec.taskType, file_name: file.fileName, total_pages: spec.totalPages });

@@ -28,6 +28,7 @@ export function taskCardView(task: TaskState): CardView {
     status: task.cancelling && running ? 'cancelling' : task.status,
     percent: task.status === 'deleted' ? null : task.progress,
     progress: task.status === 'deleted' ? '' : progressLine(task),
+    notice: task.warnings.length ? task.warnings.map((w) => t(`taskWarning.${w}`)).join(' ') : null,
     // A partial task's page errors are shown with the pages in the result view; a cancelled task's
     // "error" is only the reason it stopped, which its status already says.
     error: task.actionError ?? (task.status === 'failed' ? task.error : null),
@@ -63,6 +64,7 @@ export function uploadCardView(upload: UploadState): CardView {
     status: upload.phase,
     percent: upload.phase === 'uploading' ? upload.sent * 100 : null,
     progress: upload.phase === 'uploading' ? t('card.uploaded', { percent: Math.round(upload.sent * 100) }) : '',
+    notice: null,
     error: upload.error ? tm(upload.error) : null,
     can: { view: false, cancel: false, retry: false, remove: false, dismiss: upload.phase === 'refused' },
   };

@@ -1,6 +1,6 @@
 /**
  * One task card: file name, type, size, pages, status, a progress bar with pages done, failed,
- * pages per minute and time left, the task's error, and its actions. Elements are made once and
+ * pages per minute and time left, what was noticed about the file, the task's error, and its actions. Elements are made once and
  * updated in place, so a live update never takes the keyboard focus away from a button.
  */
 import { h, setText } from './dom.js';
@@ -23,6 +23,8 @@ export interface CardView {
   percent: number | null;
   /** The line under the bar (already translated). */
   progress: string;
+  /** What was noticed about the file (already translated); null when nothing was. */
+  notice: string | null;
   error: string | null;
   can: { view: boolean; cancel: boolean; retry: boolean; remove: boolean; dismiss: boolean };
 }
@@ -56,6 +58,7 @@ export function createCard(actions: CardActions): Card {
   const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100 }, fill);
   // Not a live region: with many cards, every page of every task would be read out.
   const progress = h('p', { class: 'card-progress' });
+  const notice = h('p', { class: 'card-notice' });
   const error = h('p', { class: 'card-error' });
   const button = (cls: string, handler: (() => void) | undefined) =>
     h('button', { type: 'button', class: `btn ${cls}`, onclick: () => handler?.() });
@@ -86,7 +89,7 @@ export function createCard(actions: CardActions): Card {
 
   const el = h('article', { class: 'card' },
     h('div', { class: 'card-head' }, badge, name, status),
-    meta, bar, progress, error,
+    meta, bar, progress, notice, error,
     h('div', { class: 'card-actions' }, view, retry, cancel, remove, dismiss));
 
   return {
@@ -108,6 +111,8 @@ export function createCard(actions: CardActions): Card {
       bar.setAttribute('aria-label', t('card.progressLabel', { name: v.fileName }));
       setText(progress, v.progress);
       progress.hidden = v.progress === '';
+      setText(notice, v.notice ?? '');
+      notice.hidden = !v.notice;
       setText(error, v.error ?? '');
       error.hidden = !v.error;
       setText(view, t('action.view'));

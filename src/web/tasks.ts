@@ -2,7 +2,7 @@
  * What the page knows about each task, by id: filled from the REST list and kept current by
  * WebSocket messages. Cards listen for changes of their task.
  */
-import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus, type TaskSummary, type TaskType } from '../contract/index.js';
+import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus, type TaskSummary, type TaskType, type TaskWarning } from '../contract/index.js';
 import type { LiveMessage } from './live.js';
 
 /** The server's statuses, and `deleted`: the page heard the task is gone. */
@@ -24,6 +24,8 @@ export interface TaskState {
   rate: number | null;
   eta: number | null;
   error: string | null;
+  /** What the server noticed about the file at upload (a PDF it had to repair). */
+  warnings: TaskWarning[];
   createdAt: string | null;
   /** A cancel was asked for and its outcome has not arrived yet. */
   cancelling: boolean;
@@ -33,7 +35,7 @@ export interface TaskState {
 
 /** The fields of a task summary the page keeps. */
 export type SummaryFields = Pick<TaskSummary, 'id' | 'task_type' | 'status' | 'file_name' | 'file_size' | 'total_pages'
-  | 'processed_pages' | 'failed_pages' | 'progress' | 'created_at' | 'error_message'>;
+  | 'processed_pages' | 'failed_pages' | 'progress' | 'created_at' | 'error_message' | 'warnings'>;
 
 export interface TaskStore {
   get(id: string): TaskState | undefined;
@@ -76,6 +78,7 @@ export function createTaskStore(): TaskStore {
       rate: known?.rate ?? null,
       eta: known?.eta ?? null,
       error: s.error_message,
+      warnings: s.warnings,
       createdAt: s.created_at,
       cancelling: known?.cancelling ?? false,
       actionError: known?.actionError ?? null,

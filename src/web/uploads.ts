@@ -76,7 +76,7 @@ export function createUploads(deps: { api: Api; config: PageConfig; store: TaskS
       const task = store.fromSummary({
         id: answer.task_id, task_type: kind === 'pdf' ? 'pdf_ocr' : 'image_ocr', status: 'pending',
         file_name: entry.state.fileName, file_size: entry.state.size, total_pages: answer.total_pages ?? 1,
-        processed_pages: 0, failed_pages: 0, progress: 0, created_at: new Date().toISOString(), error_message: null,
+        processed_pages: 0, failed_pages: 0, progress: 0, created_at: new Date().toISOString(), error_message: null, warnings: [],
       });
       taskIds.add(task.id);
       entries.splice(entries.indexOf(entry), 1);

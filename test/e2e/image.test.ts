@@ -4,6 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { taggedImage, transparentTaggedImage, type ImageFormat } from '../helpers/images.js';
 import { stubMarkdown, type StubAction } from '../helpers/model-stub.js';
+import * as mupdf from 'mupdf';
+import { renderPage } from '../../src/pdf/document.js';
+import { makePdf, makeScanPdf } from '../helpers/pdfs.js';
 import { getJson, postFile, startStack, waitForTask, type Stack, type TaskData } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -61,10 +64,14 @@ test('a photo stored sideways with an EXIF orientation reaches the model upright
   const task = await waitForTask(stack, id);
   assert.equal(task.status, 'completed');
   const calls = stack.stub.callsFor(tag);
-  assert.deepEqual(calls.map((c) => c.mimeType), ['image/jpeg'], 'the stub read the tag: the image it got was upright');
+  assert.deepEqual(calls.map((c) => c.size), [{ width: 320, height: 48 }], 'the stub read the tag: the image it got was upright');
   const { body } = await getJson<ResultBody>(`${stack.api}/api/tasks/${id}/result`);
   assert.equal(body.data.content, stubMarkdown(tag));
-  assert.deepEqual((task.page_results as Array<{ warnings: string[] }>).map((p) => p.warnings), [['orientation_applied']]);
+  const [page] = task.page_results as Array<{ warnings: string[]; sent_image: unknown }>;
+  assert.deepEqual(page!.warnings, ['orientation_applied']);
+  // IMAGE_FORMAT auto: turned, it is encoded anew, as the smaller of PNG and JPEG (bars: PNG).
+  assert.deepEqual(page!.sent_image, { width: 320, height: 48, bytes: calls[0]!.imageBytes, mime_type: calls[0]!.mimeType });
+  assert.equal(calls[0]!.mimeType, 'image/png');
 });
 
 test('an image with transparency is set on the background that keeps its ink readable: dark ink on white, light ink on black', async () => {
@@ -83,11 +90,59 @@ test('an image larger than IMAGE_MAX_SIDE is scaled down to it, keeping its prop
   const id = await submit(await taggedImage(tag, 'png', 3000, 300), 'wide.png');
   const task = await waitForTask(stack, id);
   assert.equal(task.status, 'completed');
-  assert.deepEqual(stack.stub.callsFor(tag).map((c) => [c.mimeType, c.size]), [['image/png', { width: 2560, height: 256 }]]);
+  assert.deepEqual(stack.stub.callsFor(tag).map((c) => c.size), [{ width: 2560, height: 256 }]);
   assert.deepEqual((task.page_results as Array<{ warnings: string[] }>).map((p) => p.warnings), [['downscaled']]);
   const small = await runTagged(462);
   assert.deepEqual(stack.stub.callsFor(462).map((c) => c.size), [{ width: 320, height: 48 }]);
   assert.deepEqual((small.task.page_results as Array<{ warnings: string[] }>).map((p) => p.warnings), [[]]);
+});
+
+describe('what is sent is encoded as IMAGE_FORMAT says: by default the smaller of PNG and JPEG', () => {
+  interface SentPage { page_number: number; sent_image: { width: number; height: number; bytes: number; mime_type: string } | null }
+
+  /** Submits the PDF and answers each page's sent_image with the model stub's calls for its tag. */
+  async function sentFor(target: Stack, pdf: Buffer, tags: number[]) {
+    const { status, body } = await postFile(`${target.api}/api/async/pdf`, pdf, 'doc.pdf');
+    assert.equal(status, 200, JSON.stringify(body));
+    const task = await waitForTask(target, String(body.task_id));
+    assert.equal(task.status, 'completed');
+    return (task.page_results as SentPage[]).map((page, i) => ({ page, calls: target.stub.callsFor(tags[i]!) }));
+  }
+
+  test('auto: a page of text goes as PNG, a scanned page as JPEG, and each page reports what was sent', async () => {
+    const scanPdf = await makeScanPdf([472], { dpi: 150 });
+    const [text] = await sentFor(stack, makePdf([471], { textLines: 30 }), [471]);
+    const [scan] = await sentFor(stack, scanPdf, [472]);
+    for (const [{ page, calls }, type] of [[text!, 'image/png'], [scan!, 'image/jpeg']] as const) {
+      assert.deepEqual(calls.map((c) => [c.mimeType, c.size]), [[type, { width: 1653, height: 2339 }]], `${type}: the whole A4 page at 200 DPI`);
+      assert.deepEqual(page.sent_image, { width: 1653, height: 2339, bytes: calls[0]!.imageBytes, mime_type: type });
+    }
+    // What auto chose the JPEG over: the same page as PNG, several times larger.
+    const doc = mupdf.Document.openDocument(scanPdf, 'application/pdf');
+    try {
+      const { pixels, width, height, channels } = renderPage(doc, 1, { dpi: 200, maxSide: 2560 });
+      const png = await sharp(pixels, { raw: { width, height, channels } }).toColourspace('b-w').png().toBuffer();
+      assert.ok(scan!.page.sent_image!.bytes * 2 < png.length, `scan sent as ${scan!.page.sent_image!.bytes} bytes of JPEG; as PNG ${png.length}`);
+    } finally {
+      doc.destroy();
+    }
+  });
+
+  test('png, jpeg and webp are sent as asked; JPEG_QUALITY sets the JPEG\'s quality', async () => {
+    const sizes: Record<string, number> = {};
+    for (const [format, quality, tag] of [['png', '85', 481], ['jpeg', '85', 482], ['jpeg', '60', 483], ['webp', '85', 484]] as const) {
+      const other = await startStack({ env: { IMAGE_FORMAT: format, JPEG_QUALITY: quality, PDF_DPI: '100' } });
+      try {
+        const [{ page, calls }] = await sentFor(other, makePdf([tag], { textLines: 30 }), [tag]) as [{ page: SentPage; calls: ReturnType<Stack['stub']['callsFor']> }];
+        assert.deepEqual(calls.map((c) => c.mimeType), [`image/${format}`], `IMAGE_FORMAT=${format} JPEG_QUALITY=${quality}`);
+        assert.equal(page.sent_image!.mime_type, `image/${format}`);
+        sizes[`${format}@${quality}`] = page.sent_image!.bytes;
+      } finally {
+        await other.stop();
+      }
+    }
+    assert.ok(sizes['jpeg@60']! < sizes['jpeg@85']!, JSON.stringify(sizes));
+  });
 });
 
 describe('a multi-page TIFF (a fax, a scanner\'s output) is a document of one page a frame', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readTag, taggedImage } from '../helpers/images.js';
 import { stubMarkdown, type StubAction } from '../helpers/model-stub.js';
-import { makePdf, pageTags } from '../helpers/pdfs.js';
+import { damagedPdf, makePdf, pageTags } from '../helpers/pdfs.js';
 import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
 /** The stub's answer for this tag comes back once, then a crash before the page is saved. */
@@ -126,6 +126,18 @@ describe('PDFs that cannot be processed are refused with a clear 4xx', () => {
     assert.equal((await waitForTask(stack, String(body.task_id))).status, 'completed');
     const { body: result } = await getJson<Result>(`${stack.api}/api/tasks/${String(body.task_id)}/result`);
     assert.equal(result.data.content, tags.map(stubMarkdown).join('\n\n'));
+  });
+
+  test('a damaged PDF that mupdf can rebuild is accepted, with the task warning pdf_repaired', async () => {
+    const tags = pageTags(2, 321);
+    const { status, body } = await postFile(`${stack.api}/api/async/pdf`, damagedPdf(tags), 'damaged.pdf');
+    assert.equal(status, 200, JSON.stringify(body));
+    const task = await waitForTask(stack, String(body.task_id));
+    assert.deepEqual([task.status, task.warnings], ['completed', ['pdf_repaired']]);
+    const { body: result } = await getJson<Result & { data: { warnings: string[] } }>(`${stack.api}/api/tasks/${String(body.task_id)}/result`);
+    assert.deepEqual([result.data.content, result.data.warnings], [tags.map(stubMarkdown).join('\n\n'), ['pdf_repaired']]);
+    const { task_id } = await submitPdf(pageTags(1, 325));
+    assert.deepEqual((await waitForTask(stack, task_id)).warnings, [], 'an intact PDF has no warning');
   });
 
   test('the server keeps serving after all of them', async () => {

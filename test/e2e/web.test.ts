@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { ensureWebBuilt, launchBrowser, openPage, screenshot } from '../helpers/browser.js';
 import { taggedImage } from '../helpers/images.js';
 import { stubMarkdown } from '../helpers/model-stub.js';
-import { makePdf, pageTags } from '../helpers/pdfs.js';
+import { damagedPdf, makePdf, pageTags } from '../helpers/pdfs.js';
 import { getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -133,6 +133,23 @@ test('cancel a running PDF; retry the failed page of a partial one; delete a tas
   await page.locator(card('long.pdf')).waitFor({ state: 'detached' });
   assert.equal((await getJson(`${stack.api}/api/tasks/${taskId}`)).status, 404);
   assert.deepEqual(dialogs, []);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('a damaged PDF the service repaired says so on its card, live and in the history', async () => {
+  const { page, errors } = await openPage(browser, stack.api);
+  await page.locator('.live-status[data-state="open"]').waitFor();
+  await page.setInputFiles('input.file-input', [{ name: 'damaged.pdf', mimeType: 'application/pdf', buffer: damagedPdf(pageTags(2, 150)) }]);
+  const notice = 'The PDF was damaged and has been repaired to be read: some pages may be missing or wrong.';
+  await page.locator(`${card('damaged.pdf')}[data-status="completed"]`).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator(`${card('damaged.pdf')} .card-notice`).innerText(), notice);
+  await screenshot(page, 'repaired-pdf', { fullPage: false });
+  await page.reload();
+  const history = page.locator(`section.history ${card('damaged.pdf')}`);
+  await history.waitFor();
+  assert.equal(await history.locator('.card-notice').innerText(), notice);
+  assert.equal(await page.locator(`section.history .card:not(${card('damaged.pdf')}) .card-notice:visible`).count(), 0, 'other tasks have no notice');
   assert.deepEqual(errors, []);
   await page.context().close();
 });

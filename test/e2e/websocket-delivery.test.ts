@@ -77,7 +77,7 @@ test('after the event listener lost its connection, subscribers catch up on what
   await recordStart(idle.pool, taskId, 'stub-model');
   await recordPage(idle.pool, {
     taskId, pageNumber: 1, status: 'completed', content: 'missed', errorClass: null, errorMessage: null,
-    attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [],
+    attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [], sent: null,
   });
   await recordOutcome(idle.pool, taskId, { kind: 'done' });
   const finishedAt = Date.now();

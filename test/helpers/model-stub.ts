@@ -47,6 +47,8 @@ export interface StubCall {
   size?: { width: number; height: number };
   /** SHA-1 of the image: which page the call was for, when tags are not read. */
   imageSha1: string;
+  /** The image's length in bytes, as decoded from its data URL. */
+  imageBytes: number;
   /** Characters of answer text sent: what the model "generated", also for a stopped stream. */
   sentChars: number;
   /** Epoch ms when the request was read, when the answer was sent, and when the connection closed. */
@@ -199,7 +201,7 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
       const call: StubCall = {
         tag, size, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization,
         action: 'rejected', temperature: body.temperature, stream: body.stream === true, outputBound: outputBound(body),
-        abandoned: false, imageSha1: createHash('sha1').update(image.data).digest('hex'), sentChars: 0, receivedAt: Date.now(),
+        abandoned: false, imageSha1: createHash('sha1').update(image.data).digest('hex'), imageBytes: image.data.length, sentChars: 0, receivedAt: Date.now(),
       };
       const action = rejected === undefined ? nextAction(call) : undefined;
       if (action) call.action = action.kind;

@@ -48,14 +48,14 @@ async function newTask(totalPages: number): Promise<string> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   await storeFile(pool, file, { sha256, sizeBytes: bytes.length, mimeType: 'application/pdf' });
   const id = randomUUID();
-  await insertTask(pool, { id, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: bytes.length, fileSha256: sha256, mimeType: 'application/pdf', totalPages, metadata: {} });
+  await insertTask(pool, { id, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: bytes.length, fileSha256: sha256, mimeType: 'application/pdf', totalPages, metadata: {}, warnings: [] });
   return id;
 }
 
 const page = (taskId: string, n: number, content: string | null): PageResult => ({
   taskId, pageNumber: n, status: content === null ? 'failed' : 'completed', content,
   errorClass: content === null ? 'server_error' : null, errorMessage: content === null ? 'boom' : null,
-  attempts: 1, processingMs: 1500, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [],
+  attempts: 1, processingMs: 1500, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [], sent: null,
 });
 
 const eventsOf = (taskId: string) => events.filter((e) => e.task_id === taskId);

@@ -77,6 +77,14 @@ test('IMAGE_MAX_SIDE is 0 (no bound) or 256 to 10000 pixels', () => {
   assert.throws(() => parseConfig({ IMAGE_MAX_SIDE: '20000' }), /IMAGE_MAX_SIDE="20000"/);
 });
 
+test('IMAGE_FORMAT is auto, png, jpeg or webp; JPEG_QUALITY 50 to 100', () => {
+  assert.deepEqual(parseConfig({}).encoding, { format: 'auto', quality: 85 });
+  assert.deepEqual(parseConfig({ IMAGE_FORMAT: 'webp', JPEG_QUALITY: '70' }).encoding, { format: 'webp', quality: 70 });
+  assert.throws(() => parseConfig({ IMAGE_FORMAT: 'gif' }), /IMAGE_FORMAT="gif": expected one of auto, png, jpeg, webp/);
+  assert.throws(() => parseConfig({ JPEG_QUALITY: '101' }), /JPEG_QUALITY="101"/);
+  assert.throws(() => parseConfig({ JPEG_QUALITY: '20' }), /JPEG_QUALITY="20"/);
+});
+
 test('.env is read, and the real environment wins over it', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ocr-env-'));
   const file = path.join(dir, '.env');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import * as mupdf from 'mupdf';
 import sharp from 'sharp';
-import { inspectPdf, openPdf, renderPage } from '../../src/pdf/document.js';
+import { inspectPdf, openPdf, renderPage, type RenderedPage } from '../../src/pdf/document.js';
 import { createPdfPool } from '../../src/pdf/pool.js';
 import { readTag } from '../helpers/images.js';
 import { makePdf } from '../helpers/pdfs.js';
@@ -24,14 +24,16 @@ function colourPdf(): Buffer {
   return Buffer.from(doc.saveToBuffer('').asUint8Array());
 }
 
+/** The rendered pixels as a PNG, to read the tag from. */
+const pngOf = ({ pixels, width, height, channels }: RenderedPage) => sharp(pixels, { raw: { width, height, channels } }).png().toBuffer();
+
 test('A4 at 200 DPI is about 1654 × 2339, grey, and carries its page tag', async () => {
   const doc = openPdf(await pdfFile(makePdf([5, 77], { textLines: 10 })));
   try {
-    const png = Buffer.from(renderPage(doc, 2, { dpi: 200, maxSide: 0 }).png);
-    const meta = await sharp(png).metadata();
-    assert.deepEqual([meta.width, meta.height, meta.channels], [1653, 2339, 1]);
-    assert.equal(await readTag(png), 77);
-    const small = await sharp(Buffer.from(renderPage(doc, 1, { dpi: 72, maxSide: 0 }).png)).metadata();
+    const page = renderPage(doc, 2, { dpi: 200, maxSide: 0 });
+    assert.deepEqual([page.width, page.height, page.channels, page.pixels.length], [1653, 2339, 1, 1653 * 2339]);
+    assert.equal(await readTag(await pngOf(page)), 77);
+    const small = renderPage(doc, 1, { dpi: 72, maxSide: 0 });
     assert.deepEqual([small.width, small.height], [595, 842]);
   } finally {
     doc.destroy();
@@ -42,12 +44,11 @@ test('IMAGE_MAX_SIDE bounds the longer side of a rendered page, and says when it
   const doc = openPdf(await pdfFile(makePdf([9])));
   try {
     const within = renderPage(doc, 1, { dpi: 200, maxSide: 2560 });
-    assert.deepEqual([(await sharp(Buffer.from(within.png)).metadata()).height, within.downscaled], [2339, false], 'A4 at 200 DPI fits 2560');
+    assert.deepEqual([within.height, within.downscaled], [2339, false], 'A4 at 200 DPI fits 2560');
     const bounded = renderPage(doc, 1, { dpi: 200, maxSide: 1024 });
-    const meta = await sharp(Buffer.from(bounded.png)).metadata();
-    assert.deepEqual([meta.height, bounded.downscaled], [1024, true]);
-    assert.ok(Math.abs(meta.width - (1024 * 595) / 842) < 1, `width ${meta.width}: the page's proportions kept`);
-    assert.equal(await readTag(Buffer.from(bounded.png)), 9);
+    assert.deepEqual([bounded.height, bounded.downscaled], [1024, true]);
+    assert.ok(Math.abs(bounded.width - (1024 * 595) / 842) < 1, `width ${bounded.width}: the page's proportions kept`);
+    assert.equal(await readTag(await pngOf(bounded)), 9);
   } finally {
     doc.destroy();
   }
@@ -56,8 +57,8 @@ test('IMAGE_MAX_SIDE bounds the longer side of a rendered page, and says when it
 test('a page with colour is rendered in colour', async () => {
   const doc = openPdf(await pdfFile(colourPdf()));
   try {
-    const { channels } = await sharp(Buffer.from(renderPage(doc, 1, { dpi: 100, maxSide: 0 }).png)).metadata();
-    assert.equal(channels, 3);
+    const { channels, pixels, width, height } = renderPage(doc, 1, { dpi: 100, maxSide: 0 });
+    assert.deepEqual([channels, pixels.length], [3, width * height * 3]);
   } finally {
     doc.destroy();
   }
@@ -78,10 +79,10 @@ test('warming the pool warms each thread not yet warm, each on its own, once', a
   try {
     const file = await pdfFile(makePdf([5]));
     // One render at a time runs on the pool's one thread so far, which it warms.
-    assert.equal(await readTag((await pool.render(file, 1, { dpi: 72, maxSide: 0 })).png), 5);
+    assert.equal(await readTag(await pngOf(await pool.render(file, 1, { dpi: 72, maxSide: 0 }))), 5);
     assert.equal(await pool.warm({ dpi: 72, maxSide: 0 }), 1, 'the second thread is started and warmed (the warm first one must not take both warm-ups)');
     assert.equal(await pool.warm({ dpi: 72, maxSide: 0 }), 0, 'warm threads are not warmed again');
-    assert.equal(await readTag((await pool.render(file, 1, { dpi: 72, maxSide: 0 })).png), 5);
+    assert.equal(await readTag(await pngOf(await pool.render(file, 1, { dpi: 72, maxSide: 0 }))), 5);
   } finally {
     await pool.close();
   }

@@ -1,12 +1,16 @@
 /** Accepts or refuses an uploaded PDF: can it be opened, is it locked, how many pages. */
+import type { TaskWarning } from '../../contract/index.js';
 import type { PdfPool } from '../../pdf/pool.js';
 import { httpError } from './errors.js';
+
+/** An accepted PDF: its pages, and what its task should warn of (a file mupdf had to repair). */
+export interface CheckedPdf { totalPages: number; warnings: TaskWarning[] }
 
 /**
  * Returns the page count, or throws the 400 the old service gave (or would have given) for the problem
  * (docs/compatibility.md, "Limits and their messages").
  */
-export async function checkPdf(pdf: PdfPool, path: string, maxPages: number): Promise<number> {
+export async function checkPdf(pdf: PdfPool, path: string, maxPages: number): Promise<CheckedPdf> {
   const result = await pdf.inspect(path);
   if (!result.ok) {
     switch (result.problem) {
@@ -21,5 +25,5 @@ export async function checkPdf(pdf: PdfPool, path: string, maxPages: number): Pr
   if (result.pageCount > maxPages) {
     throw httpError(400, 'pdf_too_many_pages', `PDF页数过多，最大支持${maxPages}页 (the PDF has ${result.pageCount} pages)`);
   }
-  return result.pageCount;
+  return { totalPages: result.pageCount, warnings: result.repaired ? ['pdf_repaired'] : [] };
 }

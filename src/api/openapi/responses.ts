@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type * as contract from '../../contract/index.js';
-import { BATCH_STATUSES, PAGE_STATUSES, PAGE_WARNINGS, TASK_STATUSES, TASK_TYPES } from '../../contract/index.js';
+import { BATCH_STATUSES, PAGE_STATUSES, PAGE_WARNINGS, TASK_STATUSES, TASK_TYPES, TASK_WARNINGS } from '../../contract/index.js';
 import { taskId } from '../http/schemas.js';
 
 const int = z.number().int();
@@ -49,6 +49,15 @@ const TaskStatus = z.enum(TASK_STATUSES).meta({
   description: TASK_STATUSES.map((status) => `\`${status}\`: ${STATUS_MEANINGS[status]}`).join('; '),
 });
 
+const TaskWarnings = z.array(z.enum(TASK_WARNINGS)).meta({ description: '`pdf_repaired`: the PDF was damaged and mupdf rebuilt it to read it (its pages are those recovered; some may be missing or wrong); [] when nothing was noticed about the file' });
+
+const SentImage = z.object({
+  width: int.meta({ description: 'Pixels' }),
+  height: int.meta({ description: 'Pixels' }),
+  bytes: int,
+  mime_type: z.string().meta({ description: 'image/png, image/jpeg, image/webp or image/gif: as IMAGE_FORMAT chose (an upload the model takes as it is keeps its own type)' }),
+}).meta({ id: 'SentImage' }) satisfies z.ZodType<contract.SentImage>;
+
 export const Task = z.object({
   id: taskId,
   task_type: z.enum(TASK_TYPES),
@@ -71,6 +80,7 @@ export const Task = z.object({
   metadata: z.record(z.string(), z.unknown()),
   result_summary: ResultSummary.nullable(),
   usage: Usage,
+  warnings: TaskWarnings,
 }).meta({ id: 'Task' }) satisfies z.ZodType<contract.TaskSummary>;
 
 export const Page = z.object({
@@ -84,7 +94,8 @@ export const Page = z.object({
   prompt_tokens: int.nullable().meta({ description: "Of all the page's model calls, failed ones included; null when none reported a count (or none was made, as for a blank page)" }),
   completion_tokens: int.nullable(),
   tokens_estimated: z.boolean().meta({ description: "Some of the page's tokens are an estimate (see Usage.estimated)" }),
-  warnings: z.array(z.enum(PAGE_WARNINGS)).meta({ description: "What was done to the model's reply on its way to the content: the clean-ups applied (never to the page's own text); [] when nothing was" }),
+  warnings: z.array(z.enum(PAGE_WARNINGS)).meta({ description: "What was done to the page's image on its way to the model (orientation_applied, alpha_flattened, downscaled), whether it was blank, the retries a bad answer needed, and the clean-ups applied to the reply (never to the page's own text); [] when nothing was" }),
+  sent_image: SentImage.nullable().meta({ description: 'What the model was sent for the page; null when nothing was (a blank or unreadable page, or a page saved before this was recorded)' }),
 }).meta({ id: 'Page' }) satisfies z.ZodType<contract.PageSummary>;
 
 export const PageWithContent = Page.extend({ content: z.string().nullable().meta({ description: 'Markdown; null for a failed page' }) })
@@ -101,6 +112,7 @@ export const TaskResult = z.object({
   content: z.string().meta({ description: 'The Markdown of every page in order; "" until the task is completed or partial' }),
   page_results: z.array(PageWithContent).meta({ description: 'Each page of a finished PDF; [] for images' }),
   usage: Usage,
+  warnings: TaskWarnings,
 }).meta({ id: 'TaskResult' }) satisfies z.ZodType<contract.TaskResult>;
 
 export const PageStatistics = z.object({

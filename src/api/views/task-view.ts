@@ -44,6 +44,8 @@ export function pageSummary(page: PageRow): PageSummary {
     completion_tokens: page.completion_tokens,
     tokens_estimated: page.tokens_estimated,
     warnings: page.warnings,
+    sent_image: page.sent_bytes === null ? null
+      : { width: page.sent_width!, height: page.sent_height!, bytes: page.sent_bytes, mime_type: page.sent_type! },
   };
 }
 
@@ -81,6 +83,7 @@ export function taskSummary(task: TaskRow, pricing?: Pricing): TaskSummary {
     metadata: task.metadata,
     result_summary: task.result_summary,
     usage: usageView(task, pricing),
+    warnings: task.warnings,
   };
 }
 
@@ -101,5 +104,6 @@ export function taskResult(task: TaskRow, content: string, pages: PageRow[], pri
     content: withContent ? content : '',
     page_results: hasPageResults(task) && withContent ? pages.map(pageWithContent) : [],
     usage: usageView(task, pricing),
+    warnings: task.warnings,
   };
 }

@@ -12,7 +12,7 @@ import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { HttpError, httpError } from '../errors.js';
 import { checkImage } from '../image-check.js';
-import { checkPdf } from '../pdf-check.js';
+import { checkPdf, type CheckedPdf } from '../pdf-check.js';
 import { BATCH_FIELD, FILE_FIELD, MAX_BATCH_FILES } from '../schemas.js';
 import { fileSizeMb } from '../../views/task-view.js';
 import { receiveFiles, receiveUpload, type Upload } from '../upload.js';
@@ -49,14 +49,14 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
       throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传图片文件 (PNG, JPEG, WebP, GIF, BMP or TIFF)');
     }
     const totalPages = await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages);
-    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source });
+    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source, warnings: [] });
     return { taskId, totalPages, size: upload.size };
   });
 
   const submitPdf = (ctx: Context, source: string) => withUpload(ctx, limits.maxPdfBytes, async (upload): Promise<Submitted> => {
     if (upload.mimeType !== 'application/pdf') throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传PDF文件');
-    const totalPages = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
-    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source });
+    const { totalPages, warnings } = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
+    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source, warnings });
     return { taskId, totalPages, size: upload.size };
   });
 
@@ -107,21 +107,22 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
         if (!(err instanceof HttpError)) throw err;
         return { error: err.detail, code: err.code };
       }
-      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source: 'api_batch' });
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source: 'api_batch', warnings: [] });
       const { total_pages, estimated_time } = pagesOf({ taskId, totalPages, size: upload.size }, 'image');
       return { task: { task_id: taskId, filename: upload.fileName, type: 'image', total_pages, estimated_time } };
     }
     if (mimeType === 'application/pdf') {
       if (upload.size > limits.maxPdfBytes) return { error: `PDF文件过大(最大${mb(limits.maxPdfBytes)}MB)`, code: 'file_too_large' };
-      let totalPages: number;
+      let checked: CheckedPdf;
       try {
-        totalPages = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
+        checked = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         const error = err.code === 'pdf_too_many_pages' ? `PDF页数过多(最大${limits.maxPdfPages}页)` : `PDF文件格式错误: ${err.detail}`;
         return { error, code: err.code };
       }
-      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch' });
+      const { totalPages, warnings } = checked;
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch', warnings });
       return { task: { task_id: taskId, filename: upload.fileName, type: 'pdf', total_pages: totalPages, estimated_time: totalPages * SECONDS_PER_PAGE } };
     }
     return { error: '不支持的文件类型', code: 'unsupported_file_type' };
