@@ -99,11 +99,8 @@ export async function bytesFigures(options: ImageOptions): Promise<BytesLine[]> 
       let sent = await loadPageImage(pool, file, 'application/pdf', 1, options, signal);
       for (let i = 1; i < REPEATS; i++) sent = await loadPageImage(pool, file, 'application/pdf', 1, options, signal);
       const msPerPage = (performance.now() - started) / REPEATS;
-      // What was sent before: the same pixels as lossless PNG.
-      const { pixels, width, height, channels } = await pool.render(file, 1, options, signal);
-      let before = sharp(pixels, { raw: { width, height, channels } });
-      if (channels === 1) before = before.toColourspace('b-w');
-      const png = await before.png().toBuffer();
+      // What was sent before: the same page as lossless PNG.
+      const { data: png } = await pool.render(file, 1, { ...options, encoding: { format: 'png', quality: options.encoding.quality } }, signal);
       const pngFile = path.join(scratch, `${kind}-before.png`);
       const sentFile = path.join(scratch, `${kind}-sent.${sent.mimeType.slice('image/'.length)}`);
       await writeFile(pngFile, png);

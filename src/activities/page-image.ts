@@ -1,13 +1,11 @@
 /** Turns a stored file and a page number into the image the model is sent. */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { ImageFormat, PageWarning } from '../contract/index.js';
+import type { PageWarning } from '../contract/index.js';
+import { encodePixels, type ImageEncoding } from '../images/encode.js';
 import type { PageSize } from '../pdf/document.js';
 import type { PdfPool } from '../pdf/pool.js';
 import { ACCEPTED_IMAGE_TYPES, type ImageInput } from '../vision/client.js';
-
-// Each frame is decoded once: libvips's cache of operation results would only hold memory.
-sharp.cache(false);
 
 /**
  * The file passed the checks at upload but this page cannot be drawn (or the image decoded): the
@@ -30,32 +28,6 @@ export class UnreadablePageError extends Error {
  * file's image on its way (a photo turned upright).
  */
 export interface PageImage extends ImageInput { width: number; height: number; blank: boolean; warnings: PageWarning[] }
-
-/** How images that must be encoded are (IMAGE_FORMAT, JPEG_QUALITY). */
-export interface ImageEncoding { format: ImageFormat; quality: number }
-
-/**
- * JPEG as pages are sent: with ImageMagick's quantisation tables, tuned to how eyes see, and
- * progressive. Together they make a page 20 % smaller than libjpeg's defaults at the same quality
- * for a tenth more time; mozjpeg's trellis quantisation would take another 10 % off for ten times
- * the time (measured on A4 pages at 200 DPI, scanned and born-digital).
- */
-const jpegOptions = (quality: number): sharp.JpegOptions => ({ quality, quantisationTable: 3, progressive: true });
-
-/**
- * Encodes what the pipeline makes in the configured format. `auto` encodes both PNG and JPEG (at
- * once, in libvips's threads) and keeps the smaller: text on a clean page is smaller as lossless
- * PNG (a third of its JPEG), a scan or a photo as JPEG (a quarter of its PNG or less), and a
- * rule of thumb would get the pages between wrong.
- */
-async function encode(pipeline: sharp.Sharp, { format, quality }: ImageEncoding): Promise<{ data: Buffer; mimeType: string }> {
-  if (format === 'auto') {
-    const [png, jpeg] = await Promise.all([encode(pipeline.clone(), { format: 'png', quality }), encode(pipeline.clone(), { format: 'jpeg', quality })]);
-    return jpeg.data.length < png.data.length ? jpeg : png;
-  }
-  const encoder = format === 'png' ? pipeline.png() : format === 'jpeg' ? pipeline.jpeg(jpegOptions(quality)) : pipeline.webp({ quality });
-  return { data: await encoder.toBuffer(), mimeType: `image/${format}` };
-}
 
 /** An image file, or one mupdf converted; and which of its frames. */
 interface Source { input: string | Buffer; page: number }
@@ -122,16 +94,8 @@ async function prepared(source: Source, { maxSide, encoding }: ImageOptions, sen
   if (needs.orientation > 1) warnings.push('orientation_applied');
   if (background !== undefined) warnings.push('alpha_flattened');
   if (downscale) warnings.push('downscaled');
-  return encodedPixels({ pixels, width: info.width, height: info.height, channels: info.channels }, encoding, warnings);
-}
-
-/** Raw pixels, `channels` bytes each (1 grey, 2 grey and alpha, 3 RGB, 4 RGBA), encoded. */
-async function encodedPixels(raw: { pixels: Uint8Array; width: number; height: number; channels: 1 | 2 | 3 | 4 }, encoding: ImageEncoding, warnings: PageWarning[]): Promise<PageImage> {
-  const { pixels, width, height, channels } = raw;
-  let pipeline = sharp(pixels, { raw: { width, height, channels } });
-  // Else libvips takes one channel for sRGB and writes three.
-  if (channels <= 2) pipeline = pipeline.toColourspace('b-w');
-  return { ...(await encode(pipeline, encoding)), width, height, blank: false, warnings };
+  const encoded = await encodePixels({ pixels, width: info.width, height: info.height, channels: info.channels }, encoding);
+  return { ...encoded, width: info.width, height: info.height, blank: false, warnings };
 }
 
 /** What decides the image sent for a page: the PDF resolution and bound (PageSize), and the encoding. */
@@ -147,10 +111,8 @@ export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: st
       return (await prepared({ input: filePath, page: 0 }, options, true)) ?? (await asUploaded(filePath, mimeType));
     }
     if (mimeType !== 'application/pdf') return (await prepared({ input: await pdf.convertImage(filePath, signal), page: 0 }, options, false))!;
-    const page = await pdf.render(filePath, pageNumber, { dpi: options.dpi, maxSide: options.maxSide }, signal);
-    const warnings: PageWarning[] = page.downscaled ? ['downscaled'] : [];
-    if (page.blank) return { data: Buffer.alloc(0), mimeType: 'image/png', width: page.width, height: page.height, blank: true, warnings };
-    return await encodedPixels(page, options.encoding, warnings);
+    const { downscaled, ...page } = await pdf.render(filePath, pageNumber, options, signal);
+    return { ...page, warnings: downscaled ? ['downscaled'] : [] };
   } catch (err) {
     if (signal.aborted) throw err;
     throw new UnreadablePageError(`the page could not be rendered (${(err as Error).message})`, { cause: err });

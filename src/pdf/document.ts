@@ -77,9 +77,9 @@ export function hasColour(page: mupdf.Page): boolean {
 }
 
 /**
- * A rendered page: its pixels (rows top to bottom, `channels` bytes a pixel: 1 grey, 3 RGB), left
- * for the caller to encode (page-image.ts: libvips encodes natively, off this thread, at twice
- * mupdf's speed and in a choice of formats), and whether nothing is on it worth a model call (blank.ts).
+ * A rendered page: its pixels (rows top to bottom, `channels` bytes a pixel: 1 grey, 3 RGB), for
+ * images/encode.ts to encode (libvips: twice mupdf's speed, and a choice of formats), and whether
+ * nothing is on it worth a model call (blank.ts).
  */
 export interface RenderedPage {
   pixels: Uint8Array;
@@ -91,6 +91,9 @@ export interface RenderedPage {
   downscaled: boolean;
 }
 
+/** Where a page's pixels are copied: `length` bytes (by default a new array for each page). */
+export type PixelBuffer = (length: number) => Uint8Array;
+
 /** How a page is drawn: at `dpi`, its longer side at most `maxSide` pixels (IMAGE_MAX_SIDE; 0 = no bound). */
 export interface PageSize { dpi: number; maxSide: number }
 
@@ -100,7 +103,7 @@ export interface PageSize { dpi: number; maxSide: number }
  * Pages without colour are rendered in grey: the model sees the same page, rendering takes half the
  * time and its PNG is about 40 % smaller (measured on A4 text pages at 200 DPI).
  */
-export function renderPage(doc: mupdf.Document, pageNumber: number, { dpi, maxSide }: PageSize): RenderedPage {
+export function renderPage(doc: mupdf.Document, pageNumber: number, { dpi, maxSide }: PageSize, buffer: PixelBuffer = (n) => new Uint8Array(n)): RenderedPage {
   const page = doc.loadPage(pageNumber - 1);
   try {
     const [x0, y0, x1, y1] = page.getBounds();
@@ -112,9 +115,11 @@ export function renderPage(doc: mupdf.Document, pageNumber: number, { dpi, maxSi
     try {
       const [width, height, channels] = [pixmap.getWidth(), pixmap.getHeight(), pixmap.getNumberOfComponents() as 1 | 3];
       // A view into mupdf's memory, copied out before the pixmap is freed.
-      const pixels = pixmap.getPixels();
-      const blank = isBlankPage(pixels, width, height, channels);
-      return { pixels: new Uint8Array(pixels), width, height, channels, blank, downscaled: scale < dpi / 72 };
+      const view = pixmap.getPixels();
+      const blank = isBlankPage(view, width, height, channels);
+      const pixels = buffer(view.length);
+      pixels.set(view);
+      return { pixels, width, height, channels, blank, downscaled: scale < dpi / 72 };
     } finally {
       pixmap.destroy();
     }
@@ -128,13 +133,13 @@ export function renderPage(doc: mupdf.Document, pageNumber: number, { dpi, maxSi
  * base-14 font is loaded, caches fill): rendering a small page of text once, on a new thread, moves
  * that cost out of the first real page's way.
  */
-export function warmUp(size: PageSize): void {
+export function warmUp(size: PageSize): RenderedPage {
   const doc = new mupdf.PDFDocument();
   try {
     const font = doc.addSimpleFont(new mupdf.Font('Helvetica'));
     const text = Array.from({ length: 8 }, (_, i) => `(Line ${i + 1}: The quick brown fox jumps over the lazy dog, 0123456789.) '`).join('\n');
     doc.insertPage(-1, doc.addPage([0, 0, 298, 210], 0, doc.addObject({ Font: { F1: font } }), `BT /F1 9 Tf 20 190 Td 11 TL\n${text}\nET`));
-    renderPage(doc, 1, size);
+    return renderPage(doc, 1, size);
   } finally {
     doc.destroy();
   }

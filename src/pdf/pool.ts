@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { PageSize, PdfInspection, RenderedPage } from './document.js';
+import type { ImageEncoding } from '../images/encode.js';
+import type { PageSize, PdfInspection } from './document.js';
 import type { ImageInspection } from './images.js';
 
 // From dist/ the thread module is thread.js; from TypeScript source a bootstrap loads thread.ts.
@@ -13,8 +14,8 @@ export interface PdfPool {
   inspect(path: string): Promise<PdfInspection>;
   /** Whether mupdf reads the image's header (any format but WebP, which mupdf does not read). */
   inspectImage(path: string): Promise<ImageInspection>;
-  /** The pixels of one page (1-based), and whether it is blank. */
-  render(path: string, pageNumber: number, size: PageSize, signal?: AbortSignal): Promise<RenderedPage>;
+  /** One page (1-based) encoded for the model, and whether it is blank (then `data` is empty). */
+  render(path: string, pageNumber: number, options: PageSize & { encoding: ImageEncoding }, signal?: AbortSignal): Promise<EncodedPage>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
   /**
@@ -22,8 +23,19 @@ export interface PdfPool {
    * task that is about to begin do not wait for threads to start and warm up. Cheap when they are.
    * Resolves to the number of threads it warmed.
    */
-  warm(size: PageSize): Promise<number>;
+  warm(options: PageSize & { encoding: ImageEncoding }): Promise<number>;
   close(): Promise<void>;
+}
+
+/** A page as the model is sent it: `width` × `height` pixels, or nothing when blank. */
+export interface EncodedPage {
+  data: Buffer;
+  mimeType: string;
+  width: number;
+  height: number;
+  blank: boolean;
+  /** Rendered below the asked DPI to keep within IMAGE_MAX_SIDE (or the memory bound). */
+  downscaled: boolean;
 }
 
 /** mupdf's WebAssembly, compiled once per process and shared by every thread (see shared-wasm.ts). */
@@ -47,12 +59,15 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
   return {
     inspect: (path) => pool.run({ path }, { name: 'inspect' }) as Promise<PdfInspection>,
     inspectImage: (path) => pool.run({ path }, { name: 'inspectImage' }) as Promise<ImageInspection>,
-    render: (path, pageNumber, size, signal) => pool.run({ path, pageNumber, size }, { name: 'render', signal }) as Promise<RenderedPage>,
+    render: async (path, pageNumber, { dpi, maxSide, encoding }, signal) => {
+      const page = (await pool.run({ path, pageNumber, size: { dpi, maxSide }, encoding }, { name: 'render', signal })) as Omit<EncodedPage, 'data'> & { data: Uint8Array };
+      return { ...page, data: toBuffer(page.data) };
+    },
     convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),
     // As many tasks at once as threads: Piscina starts a thread for a task that finds none free and
     // hands it the task queued for it, so each warms a thread of its own (test/unit/render.test.ts).
-    warm: async (size) => {
-      const warmed = await Promise.all(Array.from({ length: threads }, () => pool.run({ size }, { name: 'warm' }) as Promise<number>));
+    warm: async ({ dpi, maxSide, encoding }) => {
+      const warmed = await Promise.all(Array.from({ length: threads }, () => pool.run({ size: { dpi, maxSide }, encoding }, { name: 'warm' }) as Promise<number>));
       return warmed.reduce((a, b) => a + b, 0);
     },
     close: () => pool.destroy(),

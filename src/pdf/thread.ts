@@ -1,14 +1,19 @@
 /**
  * Runs inside the pool's worker threads: mupdf work is CPU-bound and synchronous, so it must never
- * run on an event loop that also answers HTTP or sends Temporal heartbeats.
+ * run on an event loop that also answers HTTP or sends Temporal heartbeats. A page is encoded here
+ * too (by libvips, in its own threads): its pixels (4 MB for a grey A4 page at 200 DPI, 12 MB in
+ * colour) never leave the thread, and no more pages are being encoded at once than there are
+ * threads, which bounds the memory pages take however many wait for the model.
  */
 // Must come first: it decides how the mupdf imported by the modules below gets its WebAssembly.
 import './shared-wasm.js';
 import { readFileSync } from 'node:fs';
 import * as mupdf from 'mupdf';
 import { Piscina } from 'piscina';
-import { inspectPdf, openPdf, renderPage, warmUp, type PageSize, type PdfInspection, type RenderedPage } from './document.js';
+import { encodePixels, type ImageEncoding } from '../images/encode.js';
+import { inspectPdf, openPdf, renderPage, warmUp, type PageSize, type PdfInspection } from './document.js';
 import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspection } from './images.js';
+import type { EncodedPage } from './pool.js';
 
 // The pages of one batch usually come from the same file: keep the last few documents open.
 const OPEN_DOCUMENTS = 3;
@@ -40,24 +45,40 @@ export function inspect({ path }: { path: string }): PdfInspection {
   return inspectPdf(path);
 }
 
-export function render({ path, pageNumber, size }: { path: string; pageNumber: number; size: PageSize }): RenderedPage {
-  const page = renderPage(documentFor(path), pageNumber, size);
+/**
+ * One buffer for the pixels of every page this thread renders (it renders one at a time, and the
+ * pixels are done with once encoded): a new 4–12 MB array a page would be garbage that V8 collects
+ * late, up to a hundred MB of it per thread.
+ */
+let scratch = new Uint8Array(0);
+const scratchBuffer = (length: number) => {
+  if (scratch.length < length) scratch = new Uint8Array(length);
+  return scratch.subarray(0, length);
+};
+
+/** The page's bytes are copied to the caller (a few hundred KB: libvips's buffers cannot be moved). */
+export async function render({ path, pageNumber, size, encoding }: { path: string; pageNumber: number; size: PageSize; encoding: ImageEncoding }): Promise<EncodedPage> {
+  const page = renderPage(documentFor(path), pageNumber, size, scratchBuffer);
   warmedUp = true; // as warm as a warm-up would make it
   // mupdf keeps what it decoded (images above all) in its store, up to 256 MB a thread, for pages
   // drawn again; ours are drawn once. Shrunk to a tenth after each page, a thread rendering a scanned
   // PDF holds about 145 MB instead of 240, and text pages render as fast as before (their fonts are
   // small, and reloaded cheaply when evicted).
   mupdf.shrinkStore(10);
-  // Its pixels (4 MB for a grey A4 page at 200 DPI, 12 MB in colour) move to the caller, uncopied.
-  const transferable = { [Piscina.transferableSymbol]: [page.pixels.buffer], [Piscina.valueSymbol]: page };
-  return Piscina.move(transferable as never) as unknown as RenderedPage;
+  const { width, height, blank, downscaled } = page;
+  // A blank page is not sent: nothing to encode.
+  const { data, mimeType } = blank ? { data: Buffer.alloc(0), mimeType: 'image/png' } : await encodePixels(page, encoding);
+  return { data, mimeType, width, height, blank, downscaled };
 }
 
-/** Warms this thread once (see warmUp): 1 when it did, 0 when the thread was warm already. */
-export function warm({ size }: { size: PageSize }): number {
+/**
+ * Warms this thread once (see warmUp), its encoders too: 1 when it did, 0 when the thread was
+ * warm already.
+ */
+export async function warm({ size, encoding }: { size: PageSize; encoding: ImageEncoding }): Promise<number> {
   if (warmedUp) return 0;
-  warmUp(size);
   warmedUp = true;
+  await encodePixels(warmUp(size), encoding);
   return 1;
 }
 
