@@ -271,8 +271,9 @@ BATCH_SIZE 8; each A4 page carries ${TEXT_LINES} lines of text. Wall time runs f
 completion; the ideal is ceil(pages / CONCURRENCY) × latency. The API and the worker are separate
 processes, launched as the Dockerfile and \`npm start\` launch them; peak RSS is each one's VmHWM
 (it varies by up to ±50 MB between runs with the timing of garbage collection: the worker's live
-heap stays at about 40 MB through a 500-page task, and a worker made to collect every 5 s peaks at
-about 320 MB there; the rest of a peak is garbage not yet collected).
+heap stays at about 40 MB through a 500-page task. Since pages are encoded in the render threads
+by libvips, the worker's peak on text pages is about 60 MB higher than when mupdf wrote the PNGs
+(403 against 341 MB on pdf-200): the encoders' native buffers, two threads' worth).
 
 The quality lines run a 100-page PDF against a model that falls into a repetition loop at temperature 0
 on every tenth page and answers the others with ~3,000 characters, streamed: half of the ${LATENCY_MS} ms
