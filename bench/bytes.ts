@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as mupdf from 'mupdf';
 import sharp from 'sharp';
-import { loadPageImage, type ImageOptions } from '../src/activities/page-image.js';
-import { createPdfPool } from '../src/pdf/pool.js';
+import { loadPageImage } from '../src/activities/page-image.js';
+import { createPdfPool, type RenderOptions } from '../src/pdf/pool.js';
 import { makePdf, makeScanPdf } from '../test/helpers/pdfs.js';
 
 const A4: [number, number, number, number] = [0, 0, 595, 842];
@@ -79,7 +79,7 @@ export interface BytesLine { kind: string; pngBytes: number; sentBytes: number; 
 const REPEATS = 5;
 
 /** One line per page kind, measured with IMAGE_FORMAT auto at the default JPEG_QUALITY. */
-export async function bytesFigures(options: ImageOptions): Promise<BytesLine[]> {
+export async function bytesFigures(options: RenderOptions): Promise<BytesLine[]> {
   ensureTesseract();
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'ocr-bytes-'));
   const pool = createPdfPool(1);

@@ -15,10 +15,10 @@ import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
 import type { VisionClient } from '../vision/client.js';
 import { NO_USAGE, VisionError, type TokenUsage } from '../vision/errors.js';
 import { recognizeWithRetries, type RecognizedPage } from '../vision/retry.js';
-import type { PdfPool } from '../pdf/pool.js';
+import type { PdfPool, RenderOptions } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
-import { loadPageImage, UnreadablePageError, type ImageOptions, type PageImage } from './page-image.js';
+import { loadPageImage, UnreadablePageError, type PageImage } from './page-image.js';
 import { TASK_FATAL_ERROR, type Capacity } from '../workflows/types.js';
 
 export interface ActivityDeps {
@@ -33,7 +33,7 @@ export interface ActivityDeps {
   /** Worker threads that render PDF pages and convert images. */
   pdf: PdfPool;
   /** PDF render resolution (PDF_DPI), the longest side of what is sent (IMAGE_MAX_SIDE) and its encoding. */
-  images: ImageOptions;
+  images: RenderOptions;
   /** Local cache of stored files (DATA_DIR/cache). */
   cacheDir: string;
   /** Attempts per page (MAX_RETRIES). */

@@ -2,9 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { PageWarning } from '../contract/index.js';
-import { encodePixels, type ImageEncoding } from '../images/encode.js';
-import type { PageSize } from '../pdf/document.js';
-import type { PdfPool } from '../pdf/pool.js';
+import { encodePixels } from '../images/encode.js';
+import type { PdfPool, RenderOptions } from '../pdf/pool.js';
 import { ACCEPTED_IMAGE_TYPES, type ImageInput } from '../vision/client.js';
 
 /**
@@ -38,13 +37,14 @@ interface Needs {
   orientation: number;
   /** It has an alpha channel (which may still be opaque everywhere). */
   alpha: boolean;
-  /** Its longer side, in pixels. */
-  longestSide: number;
+  /** Its size as stored, in pixels. */
+  width: number;
+  height: number;
 }
 
 async function needsOf({ input, page }: Source): Promise<Needs> {
   const { orientation, hasAlpha, width, height } = await sharp(input, { page }).metadata();
-  return { orientation: orientation ?? 1, alpha: hasAlpha, longestSide: Math.max(width, height) };
+  return { orientation: orientation ?? 1, alpha: hasAlpha, width, height };
 }
 
 // Luminance (0–255) above which the opaque part of an image is light ink, to be set on black.
@@ -77,14 +77,16 @@ async function backgroundFor({ input, page }: Source): Promise<string | undefine
  * photo stored sideways or upside down: the model reads pixels as stored), set on an opaque
  * background when it has transparency, and scaled down to `maxSide` on its longer side when larger
  * (IMAGE_MAX_SIDE: model services scale larger images down anyway, or refuse them), then encoded.
- * Undefined when it needs none of this and is `sendable` as it is (an upload in a type the model
- * takes; a TIFF frame, an image mupdf converted, are always encoded).
+ * `sendable`: the file as it is, when it needs none of this (an upload in a type the model takes; a
+ * TIFF frame, an image mupdf converted, are always encoded).
  */
-async function prepared(source: Source, { maxSide, encoding }: ImageOptions, sendable: boolean): Promise<PageImage | undefined> {
+async function prepared(source: Source, { maxSide, encoding }: RenderOptions, sendable?: { data: () => Promise<Buffer>; mimeType: string }): Promise<PageImage> {
   const needs = await needsOf(source);
   const background = needs.alpha ? await backgroundFor(source) : undefined;
-  const downscale = maxSide > 0 && needs.longestSide > maxSide;
-  if (sendable && needs.orientation <= 1 && background === undefined && !downscale) return undefined;
+  const downscale = maxSide > 0 && Math.max(needs.width, needs.height) > maxSide;
+  if (sendable && needs.orientation <= 1 && background === undefined && !downscale) {
+    return { data: await sendable.data(), mimeType: sendable.mimeType, width: needs.width, height: needs.height, blank: false, warnings: [] };
+  }
   let pipeline = sharp(source.input, { page: source.page }).rotate();
   if (background !== undefined) pipeline = pipeline.flatten({ background });
   if (downscale) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside' });
@@ -98,30 +100,19 @@ async function prepared(source: Source, { maxSide, encoding }: ImageOptions, sen
   return { ...encoded, width: info.width, height: info.height, blank: false, warnings };
 }
 
-/** What decides the image sent for a page: the PDF resolution and bound (PageSize), and the encoding. */
-export interface ImageOptions extends PageSize { encoding: ImageEncoding }
-
-export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: string, pageNumber: number, options: ImageOptions, signal: AbortSignal): Promise<PageImage> {
+/** `options`: the PDF resolution, IMAGE_MAX_SIDE and the encoding. */
+export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: string, pageNumber: number, options: RenderOptions, signal: AbortSignal): Promise<PageImage> {
   try {
     // An uploaded image is sent as it is (someone chose to have it read), but upright, opaque and
     // no larger than IMAGE_MAX_SIDE. A TIFF's page is its frame (libvips decodes only that one, off
     // the event loop, CMYK made RGB); other types the model does not take are converted by mupdf.
-    if (mimeType === 'image/tiff') return (await prepared({ input: filePath, page: pageNumber - 1 }, options, false))!;
-    if (ACCEPTED_IMAGE_TYPES.has(mimeType)) {
-      return (await prepared({ input: filePath, page: 0 }, options, true)) ?? (await asUploaded(filePath, mimeType));
-    }
-    if (mimeType !== 'application/pdf') return (await prepared({ input: await pdf.convertImage(filePath, signal), page: 0 }, options, false))!;
+    if (mimeType === 'image/tiff') return await prepared({ input: filePath, page: pageNumber - 1 }, options);
+    if (ACCEPTED_IMAGE_TYPES.has(mimeType)) return await prepared({ input: filePath, page: 0 }, options, { data: () => readFile(filePath), mimeType });
+    if (mimeType !== 'application/pdf') return await prepared({ input: await pdf.convertImage(filePath, signal), page: 0 }, options);
     const { downscaled, ...page } = await pdf.render(filePath, pageNumber, options, signal);
     return { ...page, warnings: downscaled ? ['downscaled'] : [] };
   } catch (err) {
     if (signal.aborted) throw err;
     throw new UnreadablePageError(`the page could not be rendered (${(err as Error).message})`, { cause: err });
   }
-}
-
-/** An upload sent as it is: its bytes, and its size (from the header). */
-async function asUploaded(filePath: string, mimeType: string): Promise<PageImage> {
-  const data = await readFile(filePath);
-  const { width, height } = await sharp(data).metadata();
-  return { data, mimeType, width, height, blank: false, warnings: [] };
 }

@@ -15,7 +15,7 @@ export interface PdfPool {
   /** Whether mupdf reads the image's header (any format but WebP, which mupdf does not read). */
   inspectImage(path: string): Promise<ImageInspection>;
   /** One page (1-based) encoded for the model, and whether it is blank (then `data` is empty). */
-  render(path: string, pageNumber: number, options: PageSize & { encoding: ImageEncoding }, signal?: AbortSignal): Promise<EncodedPage>;
+  render(path: string, pageNumber: number, options: RenderOptions, signal?: AbortSignal): Promise<EncodedPage>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
   /**
@@ -23,9 +23,12 @@ export interface PdfPool {
    * task that is about to begin do not wait for threads to start and warm up. Cheap when they are.
    * Resolves to the number of threads it warmed.
    */
-  warm(options: PageSize & { encoding: ImageEncoding }): Promise<number>;
+  warm(options: RenderOptions): Promise<number>;
   close(): Promise<void>;
 }
+
+/** How pages are drawn (PDF_DPI, IMAGE_MAX_SIDE) and encoded (IMAGE_FORMAT, JPEG_QUALITY). */
+export interface RenderOptions extends PageSize { encoding: ImageEncoding }
 
 /** A page as the model is sent it: `width` × `height` pixels, or nothing when blank. */
 export interface EncodedPage {
