@@ -34,15 +34,30 @@ export async function storeFile(pool: Pool, localPath: string, file: StoredFile)
 }
 
 /**
+ * Fetches under way in this process, by cache file: the batches of a task start together and all
+ * need its file, and a 200 MB scan fetched once per batch would take that many times as long.
+ */
+const fetching = new Map<string, Promise<string>>();
+
+/**
  * Returns the path of the file in the local cache, fetching it chunk by chunk first if needed.
- * Concurrent callers may both fetch; each writes its own temp file and the rename is atomic.
+ * Callers in one process share one fetch; processes sharing a cache directory may both fetch,
+ * each into its own temp file, and the rename is atomic.
  */
 export async function cachedFilePath(pool: Pool, cacheDir: string, sha256: string): Promise<string> {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
   const target = path.join(cacheDir, sha256);
   const cached = await stat(target).catch(() => undefined);
   if (cached?.isFile()) return target;
+  let fetch = fetching.get(target);
+  if (!fetch) {
+    fetch = fetchIntoCache(pool, cacheDir, sha256, target).finally(() => fetching.delete(target));
+    fetching.set(target, fetch);
+  }
+  return fetch;
+}
 
+async function fetchIntoCache(pool: Pool, cacheDir: string, sha256: string, target: string): Promise<string> {
   await mkdir(cacheDir, { recursive: true });
   const temp = path.join(cacheDir, `.${sha256}.${randomUUID()}.part`);
   const handle = await open(temp, 'w');

@@ -58,7 +58,13 @@ test('a multi-chunk file stored twice at once is kept once and read back byte fo
   assert.deepEqual(rows, [{ chunk_count: 3, chunks: 3 }]);
 
   const cacheDir = path.join(scratch, 'cache');
-  const cached = await cachedFilePath(pool, cacheDir, sha256);
+  // Batches of one task that start together share one fetch (one database connection).
+  let connects = 0;
+  const counted = new Proxy(pool, {
+    get: (target, key): unknown => (key === 'connect' ? () => (connects++, target.connect()) : Reflect.get(target, key)),
+  });
+  const [cached, again] = await Promise.all([cachedFilePath(counted, cacheDir, sha256), cachedFilePath(counted, cacheDir, sha256)]);
+  assert.deepEqual([again, connects], [cached, 1]);
   assert.ok((await readFile(cached)).equals(bytes));
   // The second read comes from the local cache, even with the database row gone.
   await pool.query('delete from files where sha256 = $1', [sha256]);
