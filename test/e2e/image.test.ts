@@ -133,7 +133,8 @@ describe('what is sent is encoded as IMAGE_FORMAT says: by default the smaller o
     for (const [format, quality, tag] of [['png', '85', 481], ['jpeg', '85', 482], ['jpeg', '60', 483], ['webp', '85', 484]] as const) {
       const other = await startStack({ env: { IMAGE_FORMAT: format, JPEG_QUALITY: quality, PDF_DPI: '100' } });
       try {
-        const [{ page, calls }] = await sentFor(other, makePdf([tag], { textLines: 30 }), [tag]) as [{ page: SentPage; calls: ReturnType<Stack['stub']['callsFor']> }];
+        const [sent] = await sentFor(other, makePdf([tag], { textLines: 30 }), [tag]);
+        const { page, calls } = sent!;
         assert.deepEqual(calls.map((c) => c.mimeType), [`image/${format}`], `IMAGE_FORMAT=${format} JPEG_QUALITY=${quality}`);
         assert.equal(page.sent_image!.mime_type, `image/${format}`);
         sizes[`${format}@${quality}`] = page.sent_image!.bytes;
