@@ -60,17 +60,23 @@ const MAX_SIDE_PX = 5000;
 const COLOUR_THRESHOLD = 24;
 const PROBE_DPI = 24;
 
+/** The size of the colour probe for a page `width` × `height` points (or pixels at 72 DPI). */
+export const colourProbeSize = (width: number, height: number) => ({ width: Math.max(1, Math.round((width * PROBE_DPI) / 72)), height: Math.max(1, Math.round((height * PROBE_DPI) / 72)) });
+
+/** Whether the probe's pixels (`components` bytes each, RGB first) show any colour. */
+export function probeShowsColour(pixels: Uint8Array | Uint8ClampedArray, components: number): boolean {
+  for (let i = 0; i + 2 < pixels.length; i += components) {
+    const r = pixels[i]!, g = pixels[i + 1]!, b = pixels[i + 2]!;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > COLOUR_THRESHOLD) return true;
+  }
+  return false;
+}
+
 /** Whether a page shows any colour, judged from a cheap low-resolution rendering. */
 export function hasColour(page: mupdf.Page): boolean {
   const probe = page.toPixmap(mupdf.Matrix.scale(PROBE_DPI / 72, PROBE_DPI / 72), mupdf.ColorSpace.DeviceRGB, false, true);
   try {
-    const pixels = probe.getPixels();
-    const n = probe.getNumberOfComponents();
-    for (let i = 0; i + 2 < pixels.length; i += n) {
-      const r = pixels[i]!, g = pixels[i + 1]!, b = pixels[i + 2]!;
-      if (Math.max(r, g, b) - Math.min(r, g, b) > COLOUR_THRESHOLD) return true;
-    }
-    return false;
+    return probeShowsColour(probe.getPixels(), probe.getNumberOfComponents());
   } finally {
     probe.destroy();
   }
@@ -103,28 +109,48 @@ export interface PageSize { dpi: number; maxSide: number }
  * Pages without colour are rendered in grey: the model sees the same page, rendering takes half the
  * time and its PNG is about 40 % smaller (measured on A4 text pages at 200 DPI).
  */
-export function renderPage(doc: mupdf.Document, pageNumber: number, { dpi, maxSide }: PageSize, buffer: PixelBuffer = (n) => new Uint8Array(n)): RenderedPage {
+export function renderPage(doc: mupdf.Document, pageNumber: number, size: PageSize, buffer: PixelBuffer = (n) => new Uint8Array(n)): RenderedPage {
   const page = doc.loadPage(pageNumber - 1);
   try {
-    const [x0, y0, x1, y1] = page.getBounds();
-    const longestPt = Math.max(x1 - x0, y1 - y0, 1);
-    const longestPx = Math.min(maxSide > 0 ? maxSide : MAX_SIDE_PX, MAX_SIDE_PX);
-    const scale = Math.min(dpi / 72, longestPx / longestPt);
-    const colorspace = hasColour(page) ? mupdf.ColorSpace.DeviceRGB : mupdf.ColorSpace.DeviceGray;
-    const pixmap = page.toPixmap(mupdf.Matrix.scale(scale, scale), colorspace, false, true);
-    try {
-      const [width, height, channels] = [pixmap.getWidth(), pixmap.getHeight(), pixmap.getNumberOfComponents() as 1 | 3];
-      // A view into mupdf's memory, copied out before the pixmap is freed.
-      const view = pixmap.getPixels();
-      const blank = isBlankPage(view, width, height, channels);
-      const pixels = buffer(view.length);
-      pixels.set(view);
-      return { pixels, width, height, channels, blank, downscaled: scale < dpi / 72 };
-    } finally {
-      pixmap.destroy();
-    }
+    return renderLoadedPage(page, size, buffer);
   } finally {
     page.destroy();
+  }
+}
+
+/** How far a page is scaled from points to pixels: to `dpi`, unless that would exceed `maxSide` (or the memory bound). */
+export function pageScale(page: mupdf.Page, { dpi, maxSide }: PageSize): { scale: number; downscaled: boolean } {
+  const [x0, y0, x1, y1] = page.getBounds();
+  const longestPt = Math.max(x1 - x0, y1 - y0, 1);
+  const longestPx = Math.min(maxSide > 0 ? maxSide : MAX_SIDE_PX, MAX_SIDE_PX);
+  const scale = Math.min(dpi / 72, longestPx / longestPt);
+  return { scale, downscaled: scale < dpi / 72 };
+}
+
+/** The page's size in pixels at `scale`, rounded as mupdf rounds a pixmap's bounds. */
+export function pixelSize(page: mupdf.Page, scale: number): { width: number; height: number } {
+  const [x0, y0, x1, y1] = page.getBounds();
+  return {
+    width: Math.ceil(x1 * scale - 0.001) - Math.floor(x0 * scale + 0.001),
+    height: Math.ceil(y1 * scale - 0.001) - Math.floor(y0 * scale + 0.001),
+  };
+}
+
+/** renderPage for a page already loaded (which the caller destroys). */
+export function renderLoadedPage(page: mupdf.Page, size: PageSize, buffer: PixelBuffer = (n) => new Uint8Array(n)): RenderedPage {
+  const { scale, downscaled } = pageScale(page, size);
+  const colorspace = hasColour(page) ? mupdf.ColorSpace.DeviceRGB : mupdf.ColorSpace.DeviceGray;
+  const pixmap = page.toPixmap(mupdf.Matrix.scale(scale, scale), colorspace, false, true);
+  try {
+    const [width, height, channels] = [pixmap.getWidth(), pixmap.getHeight(), pixmap.getNumberOfComponents() as 1 | 3];
+    // A view into mupdf's memory, copied out before the pixmap is freed.
+    const view = pixmap.getPixels();
+    const blank = isBlankPage(view, width, height, channels);
+    const pixels = buffer(view.length);
+    pixels.set(view);
+    return { pixels, width, height, channels, blank, downscaled };
+  } finally {
+    pixmap.destroy();
   }
 }
 

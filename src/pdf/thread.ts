@@ -11,9 +11,10 @@ import { readFileSync } from 'node:fs';
 import * as mupdf from 'mupdf';
 import { Piscina } from 'piscina';
 import { encodePixels, type ImageEncoding } from '../images/encode.js';
-import { inspectPdf, openPdf, renderPage, warmUp, type PageSize, type PdfInspection } from './document.js';
+import { inspectPdf, openPdf, renderLoadedPage, warmUp, type PageSize, type PdfInspection, type PixelBuffer, type RenderedPage } from './document.js';
 import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspection } from './images.js';
 import type { EncodedPage } from './pool.js';
+import { pageJpeg, renderScan } from './scanned.js';
 
 // The pages of one batch usually come from the same file: keep the last few documents open.
 const OPEN_DOCUMENTS = 3;
@@ -46,19 +47,30 @@ export function inspect({ path }: { path: string }): PdfInspection {
 }
 
 /**
- * One buffer for the pixels of every page this thread renders (it renders one at a time, and the
- * pixels are done with once encoded): a new 4–12 MB array a page would be garbage that V8 collects
- * late, up to a hundred MB of it per thread.
+ * Buffers reused for every page this thread renders (it renders one at a time, and is done with
+ * them once the page is encoded): its pixels, and the JPEG of a scanned page (scanned.ts). A new
+ * 3–12 MB array a page would be garbage that V8 collects late, up to a hundred MB of it per thread.
  */
-let scratch = new Uint8Array(0);
-const scratchBuffer = (length: number) => {
-  if (scratch.length < length) scratch = new Uint8Array(length);
-  return scratch.subarray(0, length);
-};
+function reusedBuffer(): PixelBuffer {
+  let bytes = new Uint8Array(0);
+  return (length) => {
+    if (bytes.length < length) bytes = new Uint8Array(length);
+    return bytes.subarray(0, length);
+  };
+}
+const scratchBuffer = reusedBuffer();
+const jpegBuffer = reusedBuffer();
 
 /** The page's bytes are copied to the caller (a few hundred KB: libvips's buffers cannot be moved). */
 export async function render({ path, pageNumber, size, encoding }: { path: string; pageNumber: number; size: PageSize; encoding: ImageEncoding }): Promise<EncodedPage> {
-  const page = renderPage(documentFor(path), pageNumber, size, scratchBuffer);
+  const loaded = documentFor(path).loadPage(pageNumber - 1);
+  let page: RenderedPage;
+  try {
+    const scan = pageJpeg(loaded, jpegBuffer);
+    page = (scan && (await renderScan(loaded, scan, size))) ?? renderLoadedPage(loaded, size, scratchBuffer);
+  } finally {
+    loaded.destroy();
+  }
   warmedUp = true; // as warm as a warm-up would make it
   // mupdf keeps what it decoded (images above all) in its store, up to 256 MB a thread, for pages
   // drawn again; ours are drawn once. Shrunk to a tenth after each page, a thread rendering a scanned

@@ -1,11 +1,14 @@
 /**
  * Content-addressed file storage in Postgres. The API stores an upload once (by sha256); a worker on
- * any machine copies it into its local cache the first time it needs it and reads the disk after that.
+ * any machine copies it into its local cache the first time it needs it (in binary COPY:
+ * copy-binary.ts) and reads the disk after that.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { to as copyTo } from 'pg-copy-streams';
+import { copyValues } from './copy-binary.js';
 import { withClient, withTransaction, type Pool } from './pool.js';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -63,13 +66,13 @@ async function fetchIntoCache(pool: Pool, cacheDir: string, sha256: string, targ
   const handle = await open(temp, 'w');
   try {
     await withClient(pool, async (client) => {
-      const { rows } = await client.query<{ chunk_count: number }>('select chunk_count from files where sha256 = $1', [sha256]);
+      const { rows } = await client.query<{ chunk_count: number; size_bytes: number }>('select chunk_count, size_bytes from files where sha256 = $1', [sha256]);
       if (rows.length === 0) throw new Error(`file ${sha256} is not in the store`);
-      for (let seq = 0; seq < rows[0]!.chunk_count; seq++) {
-        const chunk = await client.query<{ data: Buffer }>('select data from file_chunks where sha256 = $1 and seq = $2', [sha256, seq]);
-        if (chunk.rows.length === 0) throw new Error(`file ${sha256} is missing chunk ${seq}`);
-        await handle.write(chunk.rows[0]!.data);
-      }
+      // COPY takes no parameters: the hash is checked to be hex above.
+      const stream = client.query(copyTo(`copy (select data from file_chunks where sha256 = '${sha256}' order by seq) to stdout (format binary)`));
+      let written = 0;
+      for await (const piece of copyValues(stream, rows[0]!.chunk_count)) written += (await handle.write(piece)).bytesWritten;
+      if (written !== rows[0]!.size_bytes) throw new Error(`file ${sha256} has ${written} bytes in the store, expected ${rows[0]!.size_bytes}`);
     });
     await handle.close();
     await rename(temp, target);

@@ -1,7 +1,7 @@
 /** The store on real Postgres: concurrent migrations, content-addressed files, idempotent page saves. */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -70,6 +70,15 @@ test('a multi-chunk file stored twice at once is kept once and read back byte fo
   await pool.query('delete from files where sha256 = $1', [sha256]);
   assert.equal(await cachedFilePath(pool, cacheDir, sha256), cached);
   await assert.rejects(cachedFilePath(pool, path.join(scratch, 'other-cache'), sha256), /not in the store/);
+});
+
+test('a file with a chunk missing in the store is not cached', async () => {
+  const { bytes, local, sha256 } = await storeRandomFile(2_500_000);
+  await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'application/pdf' });
+  await pool.query('delete from file_chunks where sha256 = $1 and seq = 1', [sha256]);
+  const cacheDir = path.join(scratch, 'cache-missing');
+  await assert.rejects(cachedFilePath(pool, cacheDir, sha256), /2 values, expected 3/);
+  assert.deepEqual(await readdir(cacheDir), [], 'no partial file left behind');
 });
 
 test('pages: saves are idempotent, a completed page is never overwritten, counters follow', async () => {
