@@ -176,4 +176,6 @@ export interface AsyncSubmitted {
   /** Seconds: a rough guess before any page is done. */
   estimated_time: number;
   endpoints: TaskEndpoints;
+  /** A repeat of an earlier submit with the same Idempotency-Key: this is the task the first made. */
+  idempotent_replay?: true;
 }

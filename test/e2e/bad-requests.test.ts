@@ -53,6 +53,8 @@ const cases: Case[] = [
   ['executable named .png', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.from('\x7fELF\x02\x01\x01\x00'.padEnd(64, '\x00')), 'a.png']]) }), 400, 'unsupported_file_type'],
   ['HTML named .pdf', `${P}/api/async/pdf`, () => ({ method: 'POST', body: form([['file', Buffer.from('<html><script>alert(1)</script></html>'), 'a.pdf']]) }), 400, 'unsupported_file_type'],
   ['traversal and HTML in a refused file name', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.from('text'), '../../../etc/<b onmouseover=alert(1)>.png']]) }), 400, 'unsupported_file_type'],
+  ['Idempotency-Key with a space', `${P}/api/async/image`, () => ({ method: 'POST', headers: { 'Idempotency-Key': 'my key' }, body: form([['file', png, 'a.png']]) }), 400, 'invalid_idempotency_key'],
+  ['Idempotency-Key of 65 characters', `${P}/api/async/pdf`, () => ({ method: 'POST', headers: { 'Idempotency-Key': 'k'.repeat(65) }, body: form([['file', makePdf([1]), 'a.pdf']]) }), 400, 'invalid_idempotency_key'],
   ['batch without files', `${P}/api/async/batch`, () => ({ method: 'POST', body: form([['file', png, 'a.png']]) }), 400, 'missing_file'],
   ['batch of 21 files', `${P}/api/async/batch`, () => ({ method: 'POST', body: form(Array.from({ length: 21 }, (_, i) => ['files', png, `${i}.png`] as [string, Buffer, string])) }), 400, 'too_many_files'],
   ['malformed task id', `${P}/api/tasks/not-a-uuid`, () => ({}), 404, 'task_not_found'],

@@ -48,6 +48,14 @@ const binary = (description: string) => z.string().meta({ override: { type: 'str
 
 /** Multipart body of a single-file submit route (not parsed by zod: upload.ts streams it). */
 export const uploadForm = (description: string) => z.object({ [FILE_FIELD]: binary(description) });
+/** The Idempotency-Key header of the submit routes (idempotency.ts). */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+export const idempotencyHeader = z.object({
+  'Idempotency-Key': z.string().regex(IDEMPOTENCY_KEY).optional().meta({
+    description: 'Makes a retried submit safe: within 24 hours, the same key with the same file and route answers with the task the first request made (`idempotent_replay: true`) instead of making another, also when both arrive at once; the same key with a different request is a 422.',
+  }),
+});
+
 export const batchUploadForm = (description: string) => z.object({
   [BATCH_FIELD]: z.array(binary('One image or PDF')).min(1).max(MAX_BATCH_FILES).meta({ description }),
 });

@@ -87,7 +87,7 @@ function operation(op: Operation, variant: 'public' | 'prefixed' | 'bearer'): Zo
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     security: variant === 'bearer' ? [{ bearer: [] }] : [],
-    ...(path || op.query ? { requestParams: { ...(path ? { path } : {}), ...(op.query ? { query: op.query } : {}) } } : {}),
+    ...(path || op.query || op.headers ? { requestParams: { ...(path ? { path } : {}), ...(op.query ? { query: op.query } : {}), ...(op.headers ? { header: op.headers } : {}) } } : {}),
     ...(op.body ? { requestBody: { required: true, content: { [op.body.contentType]: { schema: op.body.schema } } } } : {}),
     responses: responses(op, variant === 'bearer'),
   };

@@ -9,7 +9,7 @@ import { IMAGE_MAX_PIXELS } from '../http/image-check.js';
 import type { Config } from '../../config.js';
 import { EXPORT_CONTENT_TYPES } from '../http/routes/export.js';
 import {
-  batchStatusBody, batchUploadForm, docsAssetParams, exportQuery, listQuery, MAX_BATCH_FILES, MAX_BATCH_STATUS_IDS, pageParams, taskParams, uploadForm,
+  batchStatusBody, batchUploadForm, docsAssetParams, exportQuery, idempotencyHeader, listQuery, MAX_BATCH_FILES, MAX_BATCH_STATUS_IDS, pageParams, taskParams, uploadForm,
 } from '../http/schemas.js';
 import * as r from './responses.js';
 
@@ -27,13 +27,14 @@ export interface Operation {
   public?: boolean;
   params?: z.ZodObject;
   query?: z.ZodObject;
+  headers?: z.ZodObject;
   body?: { contentType: 'application/json' | 'multipart/form-data'; schema: z.ZodObject };
   /** The success answer; `content` instead of `schema` for answers that are not (only) JSON. */
   ok: { status?: number; description: string; schema?: z.ZodType; content?: Record<string, z.ZodType>; headers?: Record<string, string> };
   /** Other answers that are not `{detail, code}` errors. */
   other?: Record<number, { description: string; schema: z.ZodType }>;
   /** Error codes by status, answered as `{detail, code}`. */
-  errors?: Partial<Record<400 | 404 | 409 | 413 | 503, string[]>>;
+  errors?: Partial<Record<400 | 404 | 409 | 413 | 422 | 503, string[]>>;
 }
 
 /**
@@ -46,7 +47,12 @@ const MB = 1024 * 1024;
 const TASKS = 'Tasks';
 const SUBMIT = 'Submit';
 const CONTROL = 'Control';
-const UPLOAD_ERRORS = { 400: ['invalid_multipart', 'missing_file', 'empty_file', 'file_too_large', 'unsupported_file_type', 'upload_aborted'], 503: ['temporal_unavailable'] };
+const UPLOAD_ERRORS = {
+  400: ['invalid_multipart', 'missing_file', 'empty_file', 'file_too_large', 'unsupported_file_type', 'upload_aborted', 'invalid_idempotency_key'],
+  409: ['idempotency_key_in_use'],
+  422: ['idempotency_key_reused'],
+  503: ['temporal_unavailable'],
+};
 const PDF_ERRORS = { ...UPLOAD_ERRORS, 400: [...UPLOAD_ERRORS[400], 'pdf_corrupt', 'pdf_encrypted', 'pdf_no_pages', 'pdf_too_many_pages'] };
 const IMAGE_ERRORS = { ...UPLOAD_ERRORS, 400: [...UPLOAD_ERRORS[400], 'image_corrupt', 'image_too_large', 'image_too_many_pages'] };
 const TASK_ERRORS = { 404: ['task_not_found'] };
@@ -60,8 +66,9 @@ export function listOperations(config: Config): Operation[] {
 
   const submit = (path: string, kind: 'image' | 'pdf', operationId: string, summary: string, schema: z.ZodType, description?: string): Operation => ({
     method: 'post', path, operationId, tag: SUBMIT, summary, ...(description ? { description } : {}),
+    headers: idempotencyHeader,
     body: kind === 'image' ? imageForm : pdfForm,
-    ok: { description: 'The task was created and queued', schema },
+    ok: { description: 'The task was created and queued (or, for a repeat with the same Idempotency-Key, the task the first request made)', schema },
     errors: kind === 'image' ? IMAGE_ERRORS : PDF_ERRORS,
   });
 

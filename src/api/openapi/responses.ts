@@ -178,6 +178,7 @@ export const ExportJson = z.object({
 const submittedPdf = { total_pages: int, file_size_mb: sizeMb };
 /** An image of several pages (a multi-page TIFF) answers as a PDF does. */
 const submittedPages = { total_pages: int.optional().meta({ description: 'PDFs and multi-page TIFFs only' }), file_size_mb: sizeMb.optional() };
+const replay = { idempotent_replay: z.literal(true).optional().meta({ description: 'Only in the answer to a repeat with the same Idempotency-Key: the task is the one the first request made' }) };
 const estimate = int.meta({ description: 'Seconds (a rough guess, as the old service gave it: 30 per image, 3 per PDF page)' });
 
 const AsyncImageSubmitted = z.object({
@@ -186,6 +187,7 @@ const AsyncImageSubmitted = z.object({
   message: z.string(),
   estimated_time: estimate,
   endpoints: z.object({ status: z.string(), result: z.string(), cancel: z.string(), websocket: z.string() }).meta({ description: 'URLs with the prefix the client used' }),
+  ...replay,
 });
 export const AsyncSubmitted = {
   image: AsyncImageSubmitted.extend(submittedPages) satisfies z.ZodType<contract.AsyncSubmitted>,
@@ -200,10 +202,11 @@ const ProcessImageSubmitted = z.object({
   websocket_url: z.string(),
   status_url: z.string(),
   result_url: z.string(),
+  ...replay,
 });
 export const ProcessSubmitted = { image: ProcessImageSubmitted.extend(submittedPages), pdf: ProcessImageSubmitted.extend(submittedPdf) };
 
-export const LegacySubmitted = z.object({ status: z.literal('success'), task_id: taskId, message: z.literal('任务提交成功') });
+export const LegacySubmitted = z.object({ status: z.literal('success'), task_id: taskId, message: z.literal('任务提交成功'), ...replay });
 
 export const BatchSubmitted = z.object({
   status: z.literal('success'),

@@ -12,6 +12,7 @@ import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { HttpError, httpError } from '../errors.js';
 import { checkImage } from '../image-check.js';
+import { idempotencyKey, requestFingerprint, submitOnce, type Submitted } from '../idempotency.js';
 import { checkPdf, type CheckedPdf } from '../pdf-check.js';
 import { BATCH_FIELD, FILE_FIELD, MAX_BATCH_FILES } from '../schemas.js';
 import { fileSizeMb } from '../../views/task-view.js';
@@ -25,7 +26,6 @@ const MB = 1024 * 1024;
 const SECONDS_PER_PAGE = 3;
 const IMAGE_ESTIMATE_SECONDS = 30;
 
-interface Submitted { taskId: string; totalPages: number; size: number }
 type RouteState = Context & { state: AuthState };
 
 export function submitRoutes(deps: ApiDeps): Router<AuthState> {
@@ -33,17 +33,21 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
   const tmpDir = path.join(deps.config.dataDir, 'tmp');
   const { limits } = deps.config;
 
-  /** Receives the upload, runs `handle`, and always deletes the temp file. */
-  async function withUpload<T>(ctx: Context, maxBytes: number, handle: (upload: Upload) => Promise<T>): Promise<T> {
+  /**
+   * Receives the upload, runs `handle` (once per Idempotency-Key: a repeat gets the first request's
+   * task, `replay`), and always deletes the temp file.
+   */
+  async function withUpload(ctx: Context, kind: 'image' | 'pdf', maxBytes: number, handle: (upload: Upload) => Promise<Submitted>): Promise<{ submitted: Submitted; replay: boolean }> {
+    const key = idempotencyKey(ctx);
     const upload = await receiveUpload(ctx, tmpDir, { field: FILE_FIELD, maxBytes, tooLargeMessage: `文件过大，最大支持${maxBytes / MB}MB` });
     try {
-      return await handle(upload);
+      return await submitOnce(deps.pool, key, requestFingerprint(kind, upload.sha256), () => handle(upload));
     } finally {
       await upload.discard();
     }
   }
 
-  const submitImage = (ctx: Context, source: string) => withUpload(ctx, limits.maxImageBytes, async (upload): Promise<Submitted> => {
+  const submitImage = (ctx: Context, source: string) => withUpload(ctx, 'image', limits.maxImageBytes, async (upload): Promise<Submitted> => {
     const mimeType = upload.mimeType;
     if (!mimeType || !IMAGE_TYPES.has(mimeType)) {
       throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传图片文件 (PNG, JPEG, WebP, GIF, BMP or TIFF)');
@@ -53,12 +57,15 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     return { taskId, totalPages, size: upload.size };
   });
 
-  const submitPdf = (ctx: Context, source: string) => withUpload(ctx, limits.maxPdfBytes, async (upload): Promise<Submitted> => {
+  const submitPdf = (ctx: Context, source: string) => withUpload(ctx, 'pdf', limits.maxPdfBytes, async (upload): Promise<Submitted> => {
     if (upload.mimeType !== 'application/pdf') throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传PDF文件');
     const { totalPages, warnings } = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
     const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source, warnings });
     return { taskId, totalPages, size: upload.size };
   });
+
+  /** A repeat of an earlier submit (Idempotency-Key) says so; a first answer is as it always was. */
+  const replayed = (replay: boolean) => (replay ? { idempotent_replay: true as const } : {});
 
   const taskUrl = (ctx: RouteState, taskId: string) => `${ctx.state.prefix}/api/tasks/${taskId}`;
 
@@ -68,7 +75,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     : { estimated_time: IMAGE_ESTIMATE_SECONDS });
 
   /** /api/async/*: the answer of the old service's async routes (docs/compatibility.md, "Submit"). */
-  const asyncAnswer = (ctx: RouteState, s: Submitted, kind: 'image' | 'pdf'): AsyncSubmitted => ({
+  const asyncAnswer = (ctx: RouteState, { submitted: s, replay }: { submitted: Submitted; replay: boolean }, kind: 'image' | 'pdf'): AsyncSubmitted => ({
     status: 'success',
     task_id: s.taskId,
     message: kind === 'image' ? '图片任务已提交' : 'PDF任务已提交',
@@ -79,10 +86,11 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
       cancel: `${taskUrl(ctx, s.taskId)}/cancel`,
       websocket: `${ctx.state.prefix}/ws`,
     },
+    ...replayed(replay),
   });
 
   /** /process/*: the answer the old service's web page read. */
-  const processAnswer = (ctx: RouteState, s: Submitted, kind: 'image' | 'pdf') => ({
+  const processAnswer = (ctx: RouteState, { submitted: s, replay }: { submitted: Submitted; replay: boolean }, kind: 'image' | 'pdf') => ({
     status: 'accepted',
     task_id: s.taskId,
     message: '任务已提交，正在后台处理',
@@ -90,6 +98,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     websocket_url: `${ctx.state.prefix}/ws?client_id=sync_${s.taskId}`,
     status_url: taskUrl(ctx, s.taskId),
     result_url: `${taskUrl(ctx, s.taskId)}/result`,
+    ...replayed(replay),
   });
 
   /** One file of a batch: a task, or the old service's per-file error message. */
@@ -163,12 +172,10 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
   router.post('/api/async/pdf', async (ctx) => { ctx.body = asyncAnswer(ctx, await submitPdf(ctx, 'api_async'), 'pdf'); });
   router.post('/process/image', async (ctx) => { ctx.body = processAnswer(ctx, await submitImage(ctx, 'process'), 'image'); });
   router.post('/process/pdf', async (ctx) => { ctx.body = processAnswer(ctx, await submitPdf(ctx, 'process'), 'pdf'); });
-  router.post('/api/tasks/image', async (ctx) => {
-    ctx.body = { status: 'success', task_id: (await submitImage(ctx, 'api_tasks')).taskId, message: '任务提交成功' };
-  });
-  router.post('/api/tasks/pdf', async (ctx) => {
-    ctx.body = { status: 'success', task_id: (await submitPdf(ctx, 'api_tasks')).taskId, message: '任务提交成功' };
-  });
+  const tasksAnswer = ({ submitted, replay }: { submitted: Submitted; replay: boolean }) =>
+    ({ status: 'success', task_id: submitted.taskId, message: '任务提交成功', ...replayed(replay) });
+  router.post('/api/tasks/image', async (ctx) => { ctx.body = tasksAnswer(await submitImage(ctx, 'api_tasks')); });
+  router.post('/api/tasks/pdf', async (ctx) => { ctx.body = tasksAnswer(await submitPdf(ctx, 'api_tasks')); });
 
   return router;
 }
