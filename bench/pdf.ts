@@ -284,9 +284,8 @@ BATCH_SIZE 8; each A4 page carries ${TEXT_LINES} lines of text. Wall time runs f
 completion; the ideal is ceil(pages / CONCURRENCY) × latency. The API and the worker are separate
 processes, launched as the Dockerfile and \`npm start\` launch them; peak RSS is each one's VmHWM
 (it varies by up to ±50 MB between runs with the timing of garbage collection: the worker's live
-heap stays at about 40 MB through a 500-page task. Since pages are encoded in the render threads
-by libvips, the worker's peak on text pages is about 60 MB higher than when mupdf wrote the PNGs
-(403 against 341 MB on pdf-200): the encoders' native buffers, two threads' worth).
+heap stays at about 40 MB through a 500-page task; about 220 MB of its peak is there once it has
+started and warmed its two render threads).
 
 The quality lines run a 100-page PDF against a model that falls into a repetition loop at temperature 0
 on every tenth page and answers the others with ~3,000 characters, streamed: half of the ${LATENCY_MS} ms
@@ -306,7 +305,9 @@ are tesseract's (Debian's tesseract-ocr, installed by the bench when missing) re
 compared as multisets with its reading of what is sent.
 
 The scan-heavy line runs 64 such scanned pages of ~3 MB each against a model answering in 500 ms;
-the wall time includes the upload of the whole PDF.
+the wall time includes the upload of the whole PDF (sent by curl, as a client sends a large file:
+Node's fetch takes three times as long to send it) and storing it in Postgres, about 4 s of the
+first model call's 6 s on this machine; each page is then read from its JPEG (src/pdf/scanned.ts).
 
 For reference, zerox measured 113 s and 386 MB peak RSS for the 200-page scenario on this kind of machine.
 
