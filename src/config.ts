@@ -77,6 +77,7 @@ const schema = z.object({
   API_BASE_URL: apiBaseUrl.prefault('https://api.openai.com'),
   OPENAI_API_KEY: z.string().trim().min(1, 'expected a non-empty API key').default(PLACEHOLDER_API_KEY),
   MODEL: z.string().trim().min(1, 'expected a model name').default('gpt-4o'),
+  MODELS: z.string().trim().default('').transform((v) => v.split(',').map((m) => m.trim()).filter((m) => m !== '')),
   PASSWORD: password.default('pwd'),
   PORT: int(0, 65535).default(54188),
   CONCURRENCY: int(1, 256).default(5),
@@ -113,6 +114,8 @@ type Env = z.output<typeof schema>;
 export interface Config {
   vision: {
     baseUrl: string; apiKey: string; model: string; timeoutMs: number;
+    /** The models a task may choose (MODELS), MODEL first. */
+    models: string[];
     /** Calls per page, the first included (MAX_RETRIES, whose name says retries but means attempts). */
     maxAttempts: number;
     concurrency: number;
@@ -175,6 +178,8 @@ function toConfig(e: Env): Config {
       baseUrl: e.API_BASE_URL,
       apiKey: e.OPENAI_API_KEY,
       model: e.MODEL,
+      // MODEL is the default, so always allowed.
+      models: [...new Set([e.MODEL, ...e.MODELS])],
       timeoutMs: e.API_TIMEOUT * 1000,
       maxAttempts: e.MAX_RETRIES,
       concurrency: e.CONCURRENCY,

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Pool } from '../store/pool.js';
 import { cachedFilePath } from '../store/files.js';
 import type { FinalTaskStatus, SentImage } from '../contract/index.js';
-import { getTask } from '../store/tasks.js';
+import { getTask, type TaskRow } from '../store/tasks.js';
 import { completedPageNumbers, type PageResult } from '../store/pages.js';
 import type { RunEnd } from '../tasks/outcome.js';
 import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
@@ -72,8 +72,18 @@ const sentImage = (image: PageImage): SentImage => ({ width: image.width, height
 // for a dead one; they also carry cancellation to the activity.
 const HEARTBEAT_INTERVAL_MS = 1_000;
 
+/** How a task's pages are drawn and sent, and which model reads them with what instructions. */
+interface TaskSettings { images: RenderOptions; call: { model: string; instructions?: string } }
+
 export function createActivities(deps: ActivityDeps) {
   const { pool, log } = deps;
+
+  /** The service's settings, with what the task's options change (kept with the task, so its retries run the same way). */
+  function settingsOf(task: TaskRow): TaskSettings {
+    const { model, prompt, dpi, image_format: format } = task.options;
+    const images = { ...deps.images, dpi: dpi ?? deps.images.dpi, encoding: { ...deps.images.encoding, format: format ?? deps.images.encoding.format } };
+    return { images, call: { model: model ?? deps.model, ...(prompt ? { instructions: prompt } : {}) } };
+  }
 
   async function recordFailure(taskId: string, pageNumber: number, err: PageFailure, started: number, image?: PageImage): Promise<'failed'> {
     // A failed page is recorded as failed, never as content.
@@ -94,11 +104,11 @@ export function createActivities(deps: ActivityDeps) {
    * Renders the page (in the thread pool, outside the model-call limit, so the next pages render
    * while earlier ones wait for the model), then recognises and saves it under the limit.
    */
-  async function processPage(taskId: string, pageNumber: number, filePath: string, mimeType: string, signal: AbortSignal): Promise<'completed' | 'failed'> {
+  async function processPage(taskId: string, pageNumber: number, filePath: string, mimeType: string, settings: TaskSettings, signal: AbortSignal): Promise<'completed' | 'failed'> {
     const started = Date.now();
     let image: PageImage;
     try {
-      image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, deps.images, signal);
+      image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, settings.images, signal);
     } catch (err) {
       if (isPageFailure(err)) return recordFailure(taskId, pageNumber, err, started);
       throw err;
@@ -118,6 +128,7 @@ export function createActivities(deps: ActivityDeps) {
     try {
       reply = await deps.limiter.run(() => recognizeWithRetries(deps.vision, image, {
         maxAttempts: deps.maxAttempts,
+        call: settings.call,
         signal,
         baseDelayMs: deps.retryBaseDelayMs,
         onRetry: (err, attempt, delayMs, temperature) => {
@@ -143,7 +154,11 @@ export function createActivities(deps: ActivityDeps) {
     async startTask(taskId: string): Promise<void> {
       // Its batches come next: render threads stopped while idle start and warm up meanwhile.
       deps.pdf.warm(deps.images).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
-      if (await recordStart(pool, taskId, deps.model)) log.info({ taskId, model: deps.model }, 'task started');
+      const task = await getTask(pool, taskId);
+      // Deleted meanwhile: its batches find no task and stop.
+      if (!task) return;
+      const { model } = settingsOf(task).call;
+      if (await recordStart(pool, taskId, model)) log.info({ taskId, model }, 'task started');
     },
 
     /** Recognises the pages of one batch that have no completed result yet, saving each at once. */
@@ -161,7 +176,7 @@ export function createActivities(deps: ActivityDeps) {
         // Every page runs to its end before the batch reports: a batch retried while some of its
         // pages were still in flight would send those pages to the model twice.
         const settled = await Promise.allSettled(
-          todo.map((pageNumber) => processPage(input.taskId, pageNumber, filePath, task.mime_type, ctx.cancellationSignal)),
+          todo.map((pageNumber) => processPage(input.taskId, pageNumber, filePath, task.mime_type, settingsOf(task), ctx.cancellationSignal)),
         );
         const fatal = settled.find((s) => s.status === 'rejected' && s.reason instanceof ApplicationFailure && s.reason.type === TASK_FATAL_ERROR);
         const rejected = fatal ?? settled.find((s) => s.status === 'rejected');

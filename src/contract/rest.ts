@@ -3,7 +3,7 @@
  * (typed against these), the OpenAPI document describes them (its zod shapes `satisfies` these),
  * the web page and the WebSocket messages carry them. Times are ISO-8601 UTC strings.
  */
-import type { BatchStatus, PageStatus, PageWarning, QueueStatus, TaskStatus, TaskType, TaskWarning } from './tasks.js';
+import type { BatchStatus, PageStatus, PageWarning, QueueStatus, TaskOptions, TaskStatus, TaskType, TaskWarning } from './tasks.js';
 
 /** Every error answer (4xx, and the bare 500): `detail` for a person, `code` for a program. */
 export interface ErrorBody { detail: string; code: string }
@@ -70,6 +70,8 @@ export interface TaskSummary {
   usage: Usage;
   /** What was noticed about the file at upload ([] when nothing was). */
   warnings: TaskWarning[];
+  /** What the caller chose for this task ({} when nothing: the service's settings apply). */
+  options: TaskOptions;
 }
 
 /** The image the model was sent for a page, as it went out (after any turn, flattening, scaling). */
@@ -125,6 +127,8 @@ export interface TaskResult {
   usage: Usage;
   /** As on the task (TaskSummary.warnings). */
   warnings: TaskWarning[];
+  /** As on the task (TaskSummary.options). */
+  options: TaskOptions;
 }
 
 /** GET /api/tasks: newest first. */

@@ -66,6 +66,24 @@ export type TaskWarning = (typeof TASK_WARNINGS)[number];
 export const IMAGE_FORMATS = ['auto', 'png', 'jpeg', 'webp'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
+/** The most characters of extra instructions a task's `prompt` option may hold. */
+export const MAX_PROMPT_CHARS = 2000;
+/** The range of a task's `dpi` option. */
+export const TASK_DPI = { min: 72, max: 400 } as const;
+
+/**
+ * What a caller chose for one task (multipart fields beside the file, or query parameters), kept
+ * with it and used by its retries; what is not set follows the service's settings. `model`: one of
+ * MODELS; `prompt`: instructions added to the system prompt; `dpi` and `image_format`: how its
+ * pages are rendered and sent (PDF_DPI, IMAGE_FORMAT).
+ */
+export interface TaskOptions {
+  model?: string;
+  prompt?: string;
+  dpi?: number;
+  image_format?: ImageFormat;
+}
+
 /** Status of a batch of pages in the `batches` views (derived from its pages). */
 export const BATCH_STATUSES = ['pending', 'processing', 'completed', 'partial', 'failed'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];

@@ -8,8 +8,8 @@ import type { Metrics } from './registry.js';
  * Duration by outcome, calls in flight and tokens of every model call: each attempt counts, the
  * failed and stopped ones too (a stopped call's completion tokens estimated from what it wrote).
  */
-export function instrumentVision(vision: VisionClient, metrics: Metrics, model: string): VisionClient {
-  const countTokens = (usage: TokenUsage, outcome: string) => {
+export function instrumentVision(vision: VisionClient, metrics: Metrics, defaultModel: string): VisionClient {
+  const countTokens = (usage: TokenUsage, outcome: string, model: string) => {
     if (usage.promptTokens) metrics.tokens.inc({ kind: 'prompt', model, outcome }, usage.promptTokens);
     if (usage.completionTokens) metrics.tokens.inc({ kind: 'completion', model, outcome }, usage.completionTokens);
   };
@@ -20,13 +20,13 @@ export function instrumentVision(vision: VisionClient, metrics: Metrics, model: 
       try {
         const reply = await vision.recognize(image, options);
         stop({ outcome: 'ok' });
-        countTokens(reply.usage, 'ok');
+        countTokens(reply.usage, 'ok', options.model ?? defaultModel);
         return reply;
       } catch (err) {
         const outcome = err instanceof VisionError ? err.kind : options.signal?.aborted ? 'cancelled' : 'error';
         stop({ outcome });
         // The call's own usage: the retry loop replaces it by the page's sum only after this.
-        if (err instanceof VisionError) countTokens(err.usage, outcome);
+        if (err instanceof VisionError) countTokens(err.usage, outcome, options.model ?? defaultModel);
         throw err;
       } finally {
         metrics.modelCallsInFlight.dec();

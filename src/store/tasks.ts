@@ -1,5 +1,5 @@
 /** SQL for the tasks table: the state users query. Temporal owns execution; this owns what is shown. */
-import type { FinalTaskStatus, ResultSummary, TaskStatus, TaskType, TaskWarning } from '../contract/index.js';
+import type { FinalTaskStatus, ResultSummary, TaskOptions, TaskStatus, TaskType, TaskWarning } from '../contract/index.js';
 import { withTransaction, type Pool, type Queryable } from './pool.js';
 
 export interface TaskRow {
@@ -18,6 +18,7 @@ export interface TaskRow {
   result_summary: ResultSummary | null;
   metadata: Record<string, unknown>;
   warnings: TaskWarning[];
+  options: TaskOptions;
   /** Sums over the task's pages and the failed pages a retry forgot, kept by savePage's recount. */
   prompt_tokens: number;
   completion_tokens: number;
@@ -46,13 +47,14 @@ export interface NewTask {
   totalPages: number;
   metadata: Record<string, unknown>;
   warnings: TaskWarning[];
+  options: TaskOptions;
 }
 
 export async function insertTask(db: Queryable, task: NewTask): Promise<void> {
   await db.query(
-    `insert into tasks (id, task_type, file_name, file_size, file_sha256, mime_type, total_pages, metadata, warnings)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::text[])`,
-    [task.id, task.taskType, task.fileName, task.fileSize, task.fileSha256, task.mimeType, task.totalPages, JSON.stringify(task.metadata), task.warnings],
+    `insert into tasks (id, task_type, file_name, file_size, file_sha256, mime_type, total_pages, metadata, warnings, options)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::text[], $10::jsonb)`,
+    [task.id, task.taskType, task.fileName, task.fileSize, task.fileSha256, task.mimeType, task.totalPages, JSON.stringify(task.metadata), task.warnings, JSON.stringify(task.options)],
   );
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { isFinalStatus, RETRYABLE_STATUSES, type TaskType, type TaskWarning } from '../contract/index.js';
+import { isFinalStatus, RETRYABLE_STATUSES, type TaskOptions, type TaskType, type TaskWarning } from '../contract/index.js';
 import { storeFile } from '../store/files.js';
 import type { Pool } from '../store/pool.js';
 import { deleteTask, findStrandedTasks, insertTask, resetForRetry, type TaskRow } from '../store/tasks.js';
@@ -42,6 +42,8 @@ export interface SubmitSpec {
   source: string;
   /** What was noticed about the file at upload (a PDF mupdf repaired). */
   warnings: TaskWarning[];
+  /** What the caller chose for it (checked by the route). */
+  options: TaskOptions;
 }
 
 export interface TaskLifecycle {
@@ -95,6 +97,7 @@ export function createTaskLifecycle({ pool, temporal, config, log }: LifecycleDe
           batch_size: batchSize,
         },
         warnings: spec.warnings,
+        options: spec.options,
       });
       try {
         await startFirstRun({ id, task_type: spec.taskType, file_name: file.fileName, total_pages: spec.totalPages });

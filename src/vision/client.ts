@@ -10,7 +10,7 @@ import { PLACEHOLDER_API_KEY, type Config } from '../config.js';
 import { classifyVisionError, NO_USAGE, VisionError, type TokenUsage } from './errors.js';
 import type { PageWarning } from '../contract/index.js';
 import { checkAnswer } from './answer.js';
-import { SYSTEM_PROMPT, USER_PROMPT } from './prompt.js';
+import { systemPrompt, USER_PROMPT } from './prompt.js';
 import { createRepetitionDetector, estimateTokens, findRepetition, type Repetition } from './repetition.js';
 import { createServerFeatures, type ServerFeatures } from './server-features.js';
 
@@ -23,7 +23,15 @@ export interface ImageInput {
   mimeType: string;
 }
 
-export interface RecognizeOptions {
+/** What a task chose for its calls (its options): a model of MODELS, instructions for the system prompt. */
+export interface CallOptions {
+  /** Default: MODEL. */
+  model?: string;
+  /** Added to the system prompt (systemPrompt in prompt.ts). */
+  instructions?: string;
+}
+
+export interface RecognizeOptions extends CallOptions {
   signal?: AbortSignal;
   /** Sampling temperature of this call (the retry loop raises it after bad answers). */
   temperature: number;
@@ -104,13 +112,13 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
   // OpenAI always answers 401 to the old service's placeholder key; say so at once instead of asking.
   const placeholderKey = cfg.apiKey === PLACEHOLDER_API_KEY && new URL(cfg.baseUrl).hostname === 'api.openai.com';
 
-  function params(image: ImageInput, temperature: number): ChatParams {
+  function params(image: ImageInput, temperature: number, { model, instructions }: CallOptions): ChatParams {
     return {
-      model: cfg.model,
+      model: model ?? cfg.model,
       temperature,
       ...features.outputBound(),
       messages: [
-        { role: 'system', content: SYSTEM_PROMPT },
+        { role: 'system', content: systemPrompt(instructions) },
         {
           role: 'user',
           content: [
@@ -151,9 +159,9 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
   }
 
   /** One call, its features chosen by what the server has accepted so far. */
-  async function ask(image: ImageInput, temperature: number, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
+  async function ask(image: ImageInput, temperature: number, call: CallOptions, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
     for (;;) {
-      const whole = params(image, temperature);
+      const whole = params(image, temperature, call);
       const streamed = features.streaming;
       const body = streamed ? { ...whole, stream: true as const, ...features.streamOptions() } : whole;
       try {
@@ -166,7 +174,7 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
   }
 
   return {
-    async recognize(image, { signal, temperature }) {
+    async recognize(image, { signal, temperature, model, instructions }) {
       if (placeholderKey) {
         throw new VisionError('auth', `OPENAI_API_KEY is not set (it is the placeholder ${PLACEHOLDER_API_KEY}): set it to your key for ${cfg.baseUrl}, or set API_BASE_URL to your own OpenAI-compatible server`);
       }
@@ -189,11 +197,11 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
       };
       let answer: Answer;
       try {
-        answer = await ask(image, temperature, call.signal, seen);
+        answer = await ask(image, temperature, { model, instructions }, call.signal, seen);
       } catch (err) {
         const cut = cutShort();
         if (cut) throw cut;
-        const error = classifyVisionError(err, ctx);
+        const error = classifyVisionError(err, { ...ctx, model: model ?? ctx.model });
         if (error instanceof VisionError && error.usage === NO_USAGE) error.usage = streamedUsage(seen.text);
         throw error;
       } finally {

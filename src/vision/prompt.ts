@@ -16,3 +16,10 @@ Rules:
 8. If the image contains no text at all, reply exactly: ${NO_TEXT_MARKER}`;
 
 export const USER_PROMPT = 'Transcribe this page.';
+
+/**
+ * The system prompt, with a task's own instructions (its `prompt` option) after the rules: they
+ * add to them (a table format, the document's language), and the rules still say what a reply is.
+ */
+export const systemPrompt = (instructions?: string) =>
+  instructions ? `${SYSTEM_PROMPT}\n\nInstructions for this document from the person who submitted it:\n${instructions}` : SYSTEM_PROMPT;

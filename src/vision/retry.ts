@@ -5,11 +5,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PageWarning } from '../contract/index.js';
-import type { ImageInput, VisionClient, VisionReply } from './client.js';
+import type { CallOptions, ImageInput, VisionClient, VisionReply } from './client.js';
 import { VisionError, type TokenUsage, type VisionErrorKind } from './errors.js';
 
 export interface RetryOptions {
   maxAttempts: number;
+  /** The task's model and instructions, for every attempt. */
+  call?: CallOptions;
   signal?: AbortSignal;
   /** Base of the exponential backoff; tests shorten it. */
   baseDelayMs?: number;
@@ -87,7 +89,7 @@ export async function recognizeWithRetries(client: VisionClient, image: ImageInp
   for (let attempt = 1; ; attempt++) {
     let reply: VisionReply;
     try {
-      reply = await client.recognize(image, { signal: opts.signal, temperature: temperatureAfter(badAnswers) });
+      reply = await client.recognize(image, { ...opts.call, signal: opts.signal, temperature: temperatureAfter(badAnswers) });
     } catch (err) {
       if (!(err instanceof VisionError)) throw err; // cancellation or a bug: not ours to retry
       usages.push(err.usage);

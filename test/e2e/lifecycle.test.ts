@@ -84,7 +84,7 @@ test('cancelling a task that has no run records it cancelled at once; cancelling
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   await storeFile(stack.pool, file, { sha256, sizeBytes: bytes.length, mimeType: 'image/png' });
   const id = randomUUID();
-  await insertTask(stack.pool, { id, taskType: 'image_ocr', fileName: 'no-run.png', fileSize: bytes.length, fileSha256: sha256, mimeType: 'image/png', totalPages: 1, metadata: {}, warnings: [] });
+  await insertTask(stack.pool, { id, taskType: 'image_ocr', fileName: 'no-run.png', fileSize: bytes.length, fileSha256: sha256, mimeType: 'image/png', totalPages: 1, metadata: {}, warnings: [], options: {} });
 
   const res = await fetch(`${stack.api}/api/tasks/${id}/cancel`, { method: 'POST' });
   assert.equal(res.status, 202);

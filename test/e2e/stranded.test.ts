@@ -33,7 +33,7 @@ async function insertPendingTask(tag: number, ageSeconds: number): Promise<strin
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   await storeFile(stack.pool, file, { sha256, sizeBytes: bytes.length, mimeType: 'image/png' });
   const id = randomUUID();
-  await insertTask(stack.pool, { id, taskType: 'image_ocr', fileName: 'lost.png', fileSize: bytes.length, fileSha256: sha256, mimeType: 'image/png', totalPages: 1, metadata: {}, warnings: [] });
+  await insertTask(stack.pool, { id, taskType: 'image_ocr', fileName: 'lost.png', fileSize: bytes.length, fileSha256: sha256, mimeType: 'image/png', totalPages: 1, metadata: {}, warnings: [], options: {} });
   await stack.pool.query(`update tasks set created_at = now() - make_interval(secs => $2) where id = $1`, [id, ageSeconds]);
   return id;
 }

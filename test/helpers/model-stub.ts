@@ -34,6 +34,8 @@ export interface StubCall {
   tag: number;
   mimeType: string;
   model: string;
+  /** The system message's text ('' without one). */
+  systemPrompt: string;
   authorization: string | undefined;
   /** The action taken; `rejected`: refused for a parameter in `StubOptions.rejects`, no action used. */
   action: StubAction['kind'] | 'rejected';
@@ -200,6 +202,7 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
       const rejected = (opts.rejects ?? []).map((p) => REJECTIONS[p](body)).find((m) => m !== undefined);
       const call: StubCall = {
         tag, size, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization,
+        systemPrompt: String(body.messages?.find((m) => m.role === 'system')?.content ?? ''),
         action: 'rejected', temperature: body.temperature, stream: body.stream === true, outputBound: outputBound(body),
         abandoned: false, imageSha1: createHash('sha1').update(image.data).digest('hex'), imageBytes: image.data.length, sentChars: 0, receivedAt: Date.now(),
       };

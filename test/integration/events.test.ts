@@ -48,7 +48,7 @@ async function newTask(totalPages: number): Promise<string> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   await storeFile(pool, file, { sha256, sizeBytes: bytes.length, mimeType: 'application/pdf' });
   const id = randomUUID();
-  await insertTask(pool, { id, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: bytes.length, fileSha256: sha256, mimeType: 'application/pdf', totalPages, metadata: {}, warnings: [] });
+  await insertTask(pool, { id, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: bytes.length, fileSha256: sha256, mimeType: 'application/pdf', totalPages, metadata: {}, warnings: [], options: {} });
   return id;
 }
 

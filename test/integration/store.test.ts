@@ -85,7 +85,7 @@ test('pages: saves are idempotent, a completed page is never overwritten, counte
   const { bytes, local, sha256 } = await storeRandomFile(1000);
   await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'image/png' });
   const taskId = randomUUID();
-  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: 1000, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 30, metadata: {}, warnings: [] });
+  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'a.pdf', fileSize: 1000, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 30, metadata: {}, warnings: [], options: {} });
   const page = (n: number, status: 'completed' | 'failed', content: string | null = null): PageResult => ({
     taskId, pageNumber: n, status, content, errorClass: status === 'failed' ? 'server_error' : null,
     errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [], sent: null,
@@ -113,7 +113,7 @@ test('pages: a failed page saved again adds its calls\' tokens; a retry forgets 
   const { bytes, local, sha256 } = await storeRandomFile(1000);
   await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'image/png' });
   const taskId = randomUUID();
-  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'b.pdf', fileSize: 1000, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 2, metadata: {}, warnings: [] });
+  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'b.pdf', fileSize: 1000, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 2, metadata: {}, warnings: [], options: {} });
   const page = (status: 'completed' | 'failed', promptTokens: number | null, completionTokens: number | null, tokensEstimated = false): PageResult => ({
     taskId, pageNumber: 1, status, content: status === 'completed' ? 'one' : null, errorClass: status === 'failed' ? 'repetition' : null,
     errorMessage: status === 'failed' ? 'loop' : null, attempts: 3, processingMs: 5, promptTokens, completionTokens, tokensEstimated, warnings: [], sent: null,
@@ -142,7 +142,7 @@ test('after a retry, pages per minute and the ETA count only the retry\'s own pa
   const { bytes, local, sha256 } = await storeRandomFile(500);
   await storeFile(pool, local, { sha256, sizeBytes: bytes.length, mimeType: 'application/pdf' });
   const taskId = randomUUID();
-  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'r.pdf', fileSize: 500, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 12, metadata: {}, warnings: [] });
+  await insertTask(pool, { id: taskId, taskType: 'pdf_ocr', fileName: 'r.pdf', fileSize: 500, fileSha256: sha256, mimeType: 'application/pdf', totalPages: 12, metadata: {}, warnings: [], options: {} });
   const save = (n: number, status: 'completed' | 'failed') => recordPage(pool, {
     taskId, pageNumber: n, status, content: status === 'completed' ? `page ${n}` : null, errorClass: status === 'failed' ? 'server_error' : null,
     errorMessage: status === 'failed' ? 'boom' : null, attempts: 1, processingMs: 5, promptTokens: null, completionTokens: null, tokensEstimated: false, warnings: [], sent: null,

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'koa';
+import type { TaskOptions } from '../../contract/index.js';
 import { claimKey, IDEMPOTENCY_WINDOW_HOURS, recordKeyTask, releaseKey } from '../../store/idempotency.js';
 import type { Pool } from '../../store/pool.js';
 import { httpError } from './errors.js';
@@ -26,7 +27,7 @@ export function idempotencyKey(ctx: Context): string | undefined {
 }
 
 /** What makes two submits the same request: the kind of route, the file's sha256, the options. */
-export function requestFingerprint(kind: string, fileSha256: string, options: Record<string, unknown> = {}): string {
+export function requestFingerprint(kind: string, fileSha256: string, options: TaskOptions = {}): string {
   return createHash('sha256').update(JSON.stringify([kind, fileSha256, options])).digest('hex');
 }
 

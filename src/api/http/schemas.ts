@@ -5,7 +5,7 @@
  * service know (docs/compatibility.md, "Limits and their messages") where zod produces them.
  */
 import { z } from 'zod';
-import { TASK_STATUSES } from '../../contract/index.js';
+import { IMAGE_FORMATS, MAX_PROMPT_CHARS, TASK_DPI, TASK_STATUSES, type TaskOptions } from '../../contract/index.js';
 
 export const MAX_BATCH_STATUS_IDS = 50;
 export const MAX_BATCH_FILES = 20;
@@ -46,8 +46,32 @@ export const batchStatusBody = z.object({
 
 const binary = (description: string) => z.string().meta({ override: { type: 'string', format: 'binary' }, description });
 
-/** Multipart body of a single-file submit route (not parsed by zod: upload.ts streams it). */
-export const uploadForm = (description: string) => z.object({ [FILE_FIELD]: binary(description) });
+/** Options the submit routes will take in later versions: refused until then rather than ignored (a client would pay for what it did not ask). */
+export const FUTURE_OPTIONS = ['pages', 'disable_cache', 'webhook_url'] as const;
+
+/**
+ * A task's options (contract TaskOptions), as multipart fields beside the file or query parameters:
+ * strings, parsed here. An empty field is as good as none. `models`: MODELS, the allowlist.
+ */
+export function taskOptionsFields(models: readonly string[]) {
+  const unset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+  return z.object({
+    model: z.preprocess(unset, z.enum(models as [string, ...string[]], { message: `expected one of ${models.join(', ')}` }).optional())
+      .meta({ description: `The model to read this task's pages with: one of MODELS (here ${models.join(', ')}); default MODEL` }),
+    prompt: z.preprocess(unset, z.string().max(MAX_PROMPT_CHARS, `expected at most ${MAX_PROMPT_CHARS} characters`)
+      // eslint-disable-next-line no-control-regex
+      .refine((v) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v), 'expected plain text (no control characters but line breaks and tabs)').optional())
+      .meta({ description: `Instructions added to the system prompt for this task's pages, e.g. "tables as HTML" (plain text, at most ${MAX_PROMPT_CHARS} characters)` }),
+    dpi: z.preprocess(unset, z.coerce.number({ message: 'expected a number' }).int('expected a whole number')
+      .min(TASK_DPI.min, `expected ${TASK_DPI.min} to ${TASK_DPI.max}`).max(TASK_DPI.max, `expected ${TASK_DPI.min} to ${TASK_DPI.max}`).optional())
+      .meta({ description: `Resolution PDF pages are rendered at (${TASK_DPI.min}–${TASK_DPI.max}); default PDF_DPI` }),
+    image_format: z.preprocess(unset, z.enum(IMAGE_FORMATS, { message: `expected one of ${IMAGE_FORMATS.join(', ')}` }).optional())
+      .meta({ description: 'How page images are sent: auto (the smaller of PNG and JPEG), png, jpeg or webp; default IMAGE_FORMAT' }),
+  }) satisfies z.ZodType<TaskOptions, unknown>;
+}
+
+/** Multipart body of a single-file submit route (not parsed by zod: upload.ts streams it; the options are checked with taskOptionsFields). */
+export const uploadForm = (description: string, models: readonly string[]) => taskOptionsFields(models).extend({ [FILE_FIELD]: binary(description) });
 /** The Idempotency-Key header of the submit routes (idempotency.ts). */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 export const idempotencyHeader = z.object({
@@ -56,7 +80,7 @@ export const idempotencyHeader = z.object({
   }),
 });
 
-export const batchUploadForm = (description: string) => z.object({
+export const batchUploadForm = (description: string, models: readonly string[]) => taskOptionsFields(models).extend({
   [BATCH_FIELD]: z.array(binary('One image or PDF')).min(1).max(MAX_BATCH_FILES).meta({ description }),
 });
 

@@ -43,8 +43,11 @@ export function cleanFileName(raw: string | undefined): string {
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'upload' : cleaned;
 }
 
-/** Receives every file of `field` (in order), each to its own temp file. */
-export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOptions): Promise<Upload[]> {
+/** What a multipart request carried: its files and its other fields (the last value of each name). */
+export interface Received<T> { files: T; fields: Record<string, string> }
+
+/** Receives every file of `field` (in order), each to its own temp file, and the fields beside them. */
+export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOptions): Promise<Received<Upload[]>> {
   if (!ctx.is('multipart/form-data')) {
     throw httpError(400, 'invalid_multipart', `Expected a multipart/form-data upload with the file in field "${opts.field}"`);
   }
@@ -60,6 +63,7 @@ export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOpti
   }
 
   const saving: Array<Promise<Upload>> = [];
+  const fields: Record<string, string> = {};
   let tooMany = false;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -70,6 +74,10 @@ export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOpti
         }
         saving.push(saveFile(stream, tmpDir, info.filename));
       });
+      parser.on('field', (name, value, info) => {
+        if (info.valueTruncated) reject(httpError(400, 'invalid_option', `Option "${name}": expected at most 64 KB`));
+        else fields[name] = value;
+      });
       parser.on('filesLimit', () => { tooMany = true; });
       parser.on('error', (err: Error) => reject(httpError(400, 'invalid_multipart', `Malformed multipart request: ${err.message}`)));
       parser.on('close', () => resolve());
@@ -78,7 +86,7 @@ export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOpti
     });
     const files = await Promise.all(saving);
     if (tooMany && opts.tooManyMessage) throw httpError(400, 'too_many_files', opts.tooManyMessage);
-    return files;
+    return { files, fields };
   } catch (err) {
     ctx.req.unpipe(parser);
     ctx.req.resume(); // let the rest of the body drain so the client still reads our answer
@@ -131,13 +139,13 @@ async function detectType(file: string): Promise<string | undefined> {
 
 /** One file in field `field`: missing, empty and too-large files are 400s with the messages clients
  * of the old service know (docs/compatibility.md, "Limits and their messages"). */
-export async function receiveUpload(ctx: Context, tmpDir: string, limits: { field: string; maxBytes: number; tooLargeMessage: string }): Promise<Upload> {
-  const [upload] = await receiveFiles(ctx, tmpDir, { field: limits.field, maxFiles: 1, maxBytes: limits.maxBytes });
+export async function receiveUpload(ctx: Context, tmpDir: string, limits: { field: string; maxBytes: number; tooLargeMessage: string }): Promise<Received<Upload>> {
+  const { files: [upload], fields } = await receiveFiles(ctx, tmpDir, { field: limits.field, maxFiles: 1, maxBytes: limits.maxBytes });
   if (!upload) throw httpError(400, 'missing_file', `未收到文件 (no file in field "${limits.field}")`);
   if (upload.tooLarge) throw httpError(400, 'file_too_large', limits.tooLargeMessage);
   if (upload.size === 0) {
     await upload.discard();
     throw httpError(400, 'empty_file', '文件内容为空');
   }
-  return upload;
+  return { files: upload, fields };
 }

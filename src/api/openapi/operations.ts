@@ -61,8 +61,8 @@ export function listOperations(config: Config): Operation[] {
   const { maxImageBytes, maxPdfBytes, maxPdfPages } = config.limits;
   const imageLimits = `PNG, JPEG, WebP, GIF, BMP or TIFF (recognised by their bytes), up to ${maxImageBytes / MB} MB and ${IMAGE_MAX_PIXELS / 1e6} million pixels; an image whose header cannot be read is refused. A multi-page TIFF is one page a frame, up to ${maxPdfPages}.`;
   const pdfLimits = `A PDF of up to ${maxPdfBytes / MB} MB and ${maxPdfPages} pages; corrupt, password-protected and empty PDFs are refused.`;
-  const imageForm = { contentType: 'multipart/form-data' as const, schema: uploadForm(`The image. ${imageLimits}`) };
-  const pdfForm = { contentType: 'multipart/form-data' as const, schema: uploadForm(`The PDF. ${pdfLimits}`) };
+  const imageForm = { contentType: 'multipart/form-data' as const, schema: uploadForm(`The image. ${imageLimits}`, config.vision.models) };
+  const pdfForm = { contentType: 'multipart/form-data' as const, schema: uploadForm(`The PDF. ${pdfLimits}`, config.vision.models) };
 
   const submit = (path: string, kind: 'image' | 'pdf', operationId: string, summary: string, schema: z.ZodType, description?: string): Operation => ({
     method: 'post', path, operationId, tag: SUBMIT, summary, ...(description ? { description } : {}),
@@ -92,7 +92,7 @@ export function listOperations(config: Config): Operation[] {
     {
       method: 'post', path: '/api/async/batch', operationId: 'submitBatch', tag: SUBMIT, summary: `Submit up to ${MAX_BATCH_FILES} images and PDFs`,
       description: 'Each file is routed by its bytes. Files that cannot be submitted are listed in `failed_files` with the reason; the others become tasks.',
-      body: { contentType: 'multipart/form-data', schema: batchUploadForm(`Repeat the field for each file. Images: ${imageLimits} PDFs: ${pdfLimits}`) },
+      body: { contentType: 'multipart/form-data', schema: batchUploadForm(`Repeat the field for each file. Images: ${imageLimits} PDFs: ${pdfLimits}`, config.vision.models) },
       ok: { description: 'The files that became tasks and the ones refused', schema: r.BatchSubmitted },
       errors: { 400: ['invalid_multipart', 'missing_file', 'too_many_files', 'upload_aborted'], 503: ['temporal_unavailable'] },
     },
@@ -140,6 +140,10 @@ export function listOperations(config: Config): Operation[] {
     {
       method: 'post', path: '/api/tasks/:id/retry', operationId: 'retryTask', tag: CONTROL, summary: 'Re-run the failed pages of a partial or failed task',
       params: taskParams, ok: { status: 202, description: 'A new run started', schema: r.Retried }, errors: { 404: ['task_not_found'], 409: ['task_not_retryable'], 503: ['previous_run_active'] },
+    },
+    {
+      method: 'get', path: '/api/models', operationId: 'listModels', tag: 'System', summary: "The models a task's `model` option may name (MODELS), and the default (MODEL)",
+      ok: { description: 'The allowlist, the default first', schema: r.Models },
     },
     {
       method: 'get', path: '/api/system/stats', operationId: 'systemStats', tag: 'System', summary: 'Tasks by type and status, Temporal workers, the machine and WebSockets',

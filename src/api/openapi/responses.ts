@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type * as contract from '../../contract/index.js';
-import { BATCH_STATUSES, PAGE_STATUSES, PAGE_WARNINGS, TASK_STATUSES, TASK_TYPES, TASK_WARNINGS } from '../../contract/index.js';
+import { BATCH_STATUSES, IMAGE_FORMATS, PAGE_STATUSES, PAGE_WARNINGS, TASK_STATUSES, TASK_TYPES, TASK_WARNINGS } from '../../contract/index.js';
 import { taskId } from '../http/schemas.js';
 
 const int = z.number().int();
@@ -49,6 +49,12 @@ const TaskStatus = z.enum(TASK_STATUSES).meta({
   description: TASK_STATUSES.map((status) => `\`${status}\`: ${STATUS_MEANINGS[status]}`).join('; '),
 });
 
+const TaskOptions = z.object({
+  model: z.string().optional(),
+  prompt: z.string().optional(),
+  dpi: z.number().int().optional(),
+  image_format: z.enum(IMAGE_FORMATS).optional(),
+}).meta({ description: "What the caller chose for the task when submitting it (the submit routes' fields); {} when nothing: the service's settings apply" }) satisfies z.ZodType<contract.TaskOptions>;
 const TaskWarnings = z.array(z.enum(TASK_WARNINGS)).meta({ description: '`pdf_repaired`: the PDF was damaged and mupdf rebuilt it to read it (its pages are those recovered; some may be missing or wrong); [] when nothing was noticed about the file' });
 
 const SentImage = z.object({
@@ -81,6 +87,7 @@ export const Task = z.object({
   result_summary: ResultSummary.nullable(),
   usage: Usage,
   warnings: TaskWarnings,
+  options: TaskOptions,
 }).meta({ id: 'Task' }) satisfies z.ZodType<contract.TaskSummary>;
 
 export const Page = z.object({
@@ -113,6 +120,7 @@ export const TaskResult = z.object({
   page_results: z.array(PageWithContent).meta({ description: 'Each page of a finished PDF; [] for images' }),
   usage: Usage,
   warnings: TaskWarnings,
+  options: TaskOptions,
 }).meta({ id: 'TaskResult' }) satisfies z.ZodType<contract.TaskResult>;
 
 export const PageStatistics = z.object({
@@ -205,6 +213,8 @@ const ProcessImageSubmitted = z.object({
   ...replay,
 });
 export const ProcessSubmitted = { image: ProcessImageSubmitted.extend(submittedPages), pdf: ProcessImageSubmitted.extend(submittedPdf) };
+
+export const Models = z.object({ status: z.literal('success'), default: z.string(), models: z.array(z.string()) });
 
 export const LegacySubmitted = z.object({ status: z.literal('success'), task_id: taskId, message: z.literal('任务提交成功'), ...replay });
 

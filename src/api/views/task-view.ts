@@ -84,6 +84,7 @@ export function taskSummary(task: TaskRow, pricing?: Pricing): TaskSummary {
     result_summary: task.result_summary,
     usage: usageView(task, pricing),
     warnings: task.warnings,
+    options: task.options,
   };
 }
 
@@ -105,5 +106,6 @@ export function taskResult(task: TaskRow, content: string, pages: PageRow[], pri
     page_results: hasPageResults(task) && withContent ? pages.map(pageWithContent) : [],
     usage: usageView(task, pricing),
     warnings: task.warnings,
+    options: task.options,
   };
 }

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import Router from '@koa/router';
-import type { AsyncSubmitted } from '../../../contract/index.js';
+import type { AsyncSubmitted, TaskOptions } from '../../../contract/index.js';
 import type { Context } from 'koa';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
@@ -16,6 +16,7 @@ import { idempotencyKey, requestFingerprint, submitOnce, type Submitted } from '
 import { checkPdf, type CheckedPdf } from '../pdf-check.js';
 import { BATCH_FIELD, FILE_FIELD, MAX_BATCH_FILES } from '../schemas.js';
 import { fileSizeMb } from '../../views/task-view.js';
+import { parseTaskOptions } from '../task-options.js';
 import { receiveFiles, receiveUpload, type Upload } from '../upload.js';
 
 /** Decided by magic bytes. BMP and TIFF are converted to PNG before they reach the model. */
@@ -37,30 +38,31 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
    * Receives the upload, runs `handle` (once per Idempotency-Key: a repeat gets the first request's
    * task, `replay`), and always deletes the temp file.
    */
-  async function withUpload(ctx: Context, kind: 'image' | 'pdf', maxBytes: number, handle: (upload: Upload) => Promise<Submitted>): Promise<{ submitted: Submitted; replay: boolean }> {
+  async function withUpload(ctx: Context, kind: 'image' | 'pdf', maxBytes: number, handle: (upload: Upload, options: TaskOptions) => Promise<Submitted>): Promise<{ submitted: Submitted; replay: boolean }> {
     const key = idempotencyKey(ctx);
-    const upload = await receiveUpload(ctx, tmpDir, { field: FILE_FIELD, maxBytes, tooLargeMessage: `文件过大，最大支持${maxBytes / MB}MB` });
+    const { files: upload, fields } = await receiveUpload(ctx, tmpDir, { field: FILE_FIELD, maxBytes, tooLargeMessage: `文件过大，最大支持${maxBytes / MB}MB` });
     try {
-      return await submitOnce(deps.pool, key, requestFingerprint(kind, upload.sha256), () => handle(upload));
+      const options = parseTaskOptions(fields, ctx.query, deps.config.vision.models);
+      return await submitOnce(deps.pool, key, requestFingerprint(kind, upload.sha256, options), () => handle(upload, options));
     } finally {
       await upload.discard();
     }
   }
 
-  const submitImage = (ctx: Context, source: string) => withUpload(ctx, 'image', limits.maxImageBytes, async (upload): Promise<Submitted> => {
+  const submitImage = (ctx: Context, source: string) => withUpload(ctx, 'image', limits.maxImageBytes, async (upload, options): Promise<Submitted> => {
     const mimeType = upload.mimeType;
     if (!mimeType || !IMAGE_TYPES.has(mimeType)) {
       throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传图片文件 (PNG, JPEG, WebP, GIF, BMP or TIFF)');
     }
     const totalPages = await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages);
-    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source, warnings: [] });
+    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source, warnings: [], options });
     return { taskId, totalPages, size: upload.size };
   });
 
-  const submitPdf = (ctx: Context, source: string) => withUpload(ctx, 'pdf', limits.maxPdfBytes, async (upload): Promise<Submitted> => {
+  const submitPdf = (ctx: Context, source: string) => withUpload(ctx, 'pdf', limits.maxPdfBytes, async (upload, options): Promise<Submitted> => {
     if (upload.mimeType !== 'application/pdf') throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传PDF文件');
     const { totalPages, warnings } = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
-    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source, warnings });
+    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source, warnings, options });
     return { taskId, totalPages, size: upload.size };
   });
 
@@ -102,7 +104,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
   });
 
   /** One file of a batch: a task, or the old service's per-file error message. */
-  async function submitBatchFile(upload: Upload) {
+  async function submitBatchFile(upload: Upload, options: TaskOptions) {
     const mb = (bytes: number) => bytes / MB;
     if (upload.tooLarge) return { error: `文件过大(最大${mb(Math.max(limits.maxImageBytes, limits.maxPdfBytes))}MB)`, code: 'file_too_large' };
     if (upload.size === 0) return { error: '文件内容为空', code: 'empty_file' };
@@ -116,7 +118,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
         if (!(err instanceof HttpError)) throw err;
         return { error: err.detail, code: err.code };
       }
-      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source: 'api_batch', warnings: [] });
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source: 'api_batch', warnings: [], options });
       const { total_pages, estimated_time } = pagesOf({ taskId, totalPages, size: upload.size }, 'image');
       return { task: { task_id: taskId, filename: upload.fileName, type: 'image', total_pages, estimated_time } };
     }
@@ -131,14 +133,14 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
         return { error, code: err.code };
       }
       const { totalPages, warnings } = checked;
-      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch', warnings });
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch', warnings, options });
       return { task: { task_id: taskId, filename: upload.fileName, type: 'pdf', total_pages: totalPages, estimated_time: totalPages * SECONDS_PER_PAGE } };
     }
     return { error: '不支持的文件类型', code: 'unsupported_file_type' };
   }
 
   router.post('/api/async/batch', async (ctx) => {
-    const files = await receiveFiles(ctx, tmpDir, {
+    const { files, fields } = await receiveFiles(ctx, tmpDir, {
       field: BATCH_FIELD,
       maxFiles: MAX_BATCH_FILES,
       maxBytes: Math.max(limits.maxImageBytes, limits.maxPdfBytes),
@@ -146,11 +148,13 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     });
     try {
       if (files.length === 0) throw httpError(400, 'missing_file', `未收到文件 (no file in field "${BATCH_FIELD}")`);
+      // The options apply to every file of the batch.
+      const options = parseTaskOptions(fields, ctx.query, deps.config.vision.models);
       const submitted = [];
       const failed = [];
       // One at a time: a batch of 20 large PDFs must not be stored and inspected all at once.
       for (const file of files) {
-        const outcome = await submitBatchFile(file);
+        const outcome = await submitBatchFile(file, options);
         if (outcome.task) submitted.push(outcome.task);
         else failed.push({ filename: file.fileName, error: outcome.error, code: outcome.code });
       }

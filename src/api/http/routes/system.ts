@@ -57,6 +57,11 @@ export function systemRoutes(deps: ApiDeps): Router {
     };
   });
 
+  // The models a task may choose (MODELS), for clients and the page's options panel.
+  router.get('/api/models', (ctx) => {
+    ctx.body = { status: 'success', default: config.vision.model, models: config.vision.models };
+  });
+
   router.get('/api/system/health', async (ctx) => {
     ctx.body = { status: 'success', data: await health() };
   });
