@@ -131,6 +131,9 @@ export interface TaskResult {
   options: TaskOptions;
 }
 
+/** GET /api/models: the models a task's `model` option may name (MODELS), the default (MODEL) first. */
+export interface Models { status: 'success'; default: string; models: string[] }
+
 /** GET /api/tasks: newest first. */
 export interface TaskList {
   status: 'success';

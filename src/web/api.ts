@@ -2,7 +2,7 @@
  * The REST API as the page uses it. Errors carry the server's `detail` (shown to people as text)
  * and `code`; a network failure is an ApiError with status 0.
  */
-import type { AsyncSubmitted, ErrorBody, TaskList, TaskResult, TaskStatus } from '../contract/index.js';
+import type { AsyncSubmitted, ErrorBody, Models, TaskList, TaskResult, TaskStatus } from '../contract/index.js';
 import { t } from './i18n.js';
 
 export class ApiError extends Error {
@@ -32,7 +32,9 @@ export interface Api {
   cancel(id: string): Promise<void>;
   retry(id: string): Promise<void>;
   remove(id: string): Promise<void>;
-  upload(file: Blob, fileName: string, kind: 'image' | 'pdf', onProgress: (fraction: number) => void): Promise<AsyncSubmitted>;
+  /** `options`: the task options (multipart fields beside the file), only those that are set. */
+  upload(file: Blob, fileName: string, kind: 'image' | 'pdf', options: Record<string, string>, onProgress: (fraction: number) => void): Promise<AsyncSubmitted>;
+  models(): Promise<Models>;
 }
 
 /** `prefix` is "/{PASSWORD}" or ""; uploads go to `uploadOrigin` (BACK_URL) when set. */
@@ -71,8 +73,9 @@ export function createApi(prefix: string, uploadOrigin: string): Api {
     async remove(id) {
       await call('DELETE', taskPath(id));
     },
+    models: () => call<Models>('GET', '/api/models'),
     // XMLHttpRequest rather than fetch: it reports upload progress.
-    upload(file, fileName, kind, onProgress) {
+    upload(file, fileName, kind, options, onProgress) {
       return new Promise((resolve, reject) => {
         const xhr = new XMLHttpRequest();
         xhr.open('POST', `${uploadOrigin}${url(`/api/async/${kind}`)}`);
@@ -88,6 +91,7 @@ export function createApi(prefix: string, uploadOrigin: string): Api {
         });
         xhr.addEventListener('error', () => reject(new ApiError(0, t('error.network'))));
         const form = new FormData();
+        for (const [name, value] of Object.entries(options)) form.append(name, value);
         form.append('file', file, fileName);
         xhr.send(form);
       });

@@ -3,7 +3,7 @@ import type { CardView } from './card.js';
 import type { FileKind } from './files.js';
 import { formatDuration } from './format.js';
 import { t, tm, type Message } from './i18n.js';
-import { RESULT_STATUSES, RETRYABLE_STATUSES, RUNNING_TASK_STATUSES } from '../contract/index.js';
+import { RESULT_STATUSES, RETRYABLE_STATUSES, RUNNING_TASK_STATUSES, type TaskOptions } from '../contract/index.js';
 import { FINAL, type TaskState } from './tasks.js';
 
 function progressLine(task: TaskState): string {
@@ -14,6 +14,17 @@ function progressLine(task: TaskState): string {
   if (task.rate !== null && task.rate > 0) parts.push(t('card.rate', { rate: task.rate.toFixed(1) }));
   if (task.status === 'processing' && task.eta !== null && task.eta > 0) parts.push(t('card.eta', { time: formatDuration(task.eta) }));
   return parts.join(' · ');
+}
+
+/** The options a task was submitted with, in a line: model · 300 DPI · JPEG · “instructions”. */
+function optionsLine({ model, dpi, image_format: format, prompt }: TaskOptions): string | null {
+  const parts = [
+    model,
+    dpi === undefined ? undefined : t('options.dpiValue', { dpi }),
+    format === undefined ? undefined : t(`options.format.${format}`),
+    prompt === undefined ? undefined : `“${prompt.length > 80 ? `${prompt.slice(0, 80)}…` : prompt}”`,
+  ].filter((part) => part !== undefined);
+  return parts.length ? parts.join(' · ') : null;
 }
 
 export function taskCardView(task: TaskState): CardView {
@@ -29,6 +40,7 @@ export function taskCardView(task: TaskState): CardView {
     percent: task.status === 'deleted' ? null : task.progress,
     progress: task.status === 'deleted' ? '' : progressLine(task),
     notice: task.warnings.length ? task.warnings.map((w) => t(`taskWarning.${w}`)).join(' ') : null,
+    options: optionsLine(task.options),
     // A partial task's page errors are shown with the pages in the result view; a cancelled task's
     // "error" is only the reason it stopped, which its status already says.
     error: task.actionError ?? (task.status === 'failed' ? task.error : null),
@@ -65,6 +77,7 @@ export function uploadCardView(upload: UploadState): CardView {
     percent: upload.phase === 'uploading' ? upload.sent * 100 : null,
     progress: upload.phase === 'uploading' ? t('card.uploaded', { percent: Math.round(upload.sent * 100) }) : '',
     notice: null,
+    options: null,
     error: upload.error ? tm(upload.error) : null,
     can: { view: false, cancel: false, retry: false, remove: false, dismiss: upload.phase === 'refused' },
   };

@@ -25,6 +25,8 @@ export interface CardView {
   progress: string;
   /** What was noticed about the file (already translated); null when nothing was. */
   notice: string | null;
+  /** The options the task runs with (already translated); null when none were chosen. */
+  options: string | null;
   error: string | null;
   can: { view: boolean; cancel: boolean; retry: boolean; remove: boolean; dismiss: boolean };
 }
@@ -59,6 +61,7 @@ export function createCard(actions: CardActions): Card {
   // Not a live region: with many cards, every page of every task would be read out.
   const progress = h('p', { class: 'card-progress' });
   const notice = h('p', { class: 'card-notice' });
+  const options = h('p', { class: 'card-options' });
   const error = h('p', { class: 'card-error' });
   const button = (cls: string, handler: (() => void) | undefined) =>
     h('button', { type: 'button', class: `btn ${cls}`, onclick: () => handler?.() });
@@ -89,7 +92,7 @@ export function createCard(actions: CardActions): Card {
 
   const el = h('article', { class: 'card' },
     h('div', { class: 'card-head' }, badge, name, status),
-    meta, bar, progress, notice, error,
+    meta, bar, progress, options, notice, error,
     h('div', { class: 'card-actions' }, view, retry, cancel, remove, dismiss));
 
   return {
@@ -113,6 +116,9 @@ export function createCard(actions: CardActions): Card {
       progress.hidden = v.progress === '';
       setText(notice, v.notice ?? '');
       notice.hidden = !v.notice;
+      // Set as text: the instructions are the caller's own words.
+      setText(options, v.options ?? '');
+      options.hidden = !v.options;
       setText(error, v.error ?? '');
       error.hidden = !v.error;
       setText(view, t('action.view'));

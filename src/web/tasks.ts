@@ -2,7 +2,7 @@
  * What the page knows about each task, by id: filled from the REST list and kept current by
  * WebSocket messages. Cards listen for changes of their task.
  */
-import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskStatus, type TaskSummary, type TaskType, type TaskWarning } from '../contract/index.js';
+import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskOptions, type TaskStatus, type TaskSummary, type TaskType, type TaskWarning } from '../contract/index.js';
 import type { LiveMessage } from './live.js';
 
 /** The server's statuses, and `deleted`: the page heard the task is gone. */
@@ -26,6 +26,8 @@ export interface TaskState {
   error: string | null;
   /** What the server noticed about the file at upload (a PDF it had to repair). */
   warnings: TaskWarning[];
+  /** What was chosen for the task when it was submitted ({} when nothing). */
+  options: TaskOptions;
   createdAt: string | null;
   /** A cancel was asked for and its outcome has not arrived yet. */
   cancelling: boolean;
@@ -35,7 +37,7 @@ export interface TaskState {
 
 /** The fields of a task summary the page keeps. */
 export type SummaryFields = Pick<TaskSummary, 'id' | 'task_type' | 'status' | 'file_name' | 'file_size' | 'total_pages'
-  | 'processed_pages' | 'failed_pages' | 'progress' | 'created_at' | 'error_message' | 'warnings'>;
+  | 'processed_pages' | 'failed_pages' | 'progress' | 'created_at' | 'error_message' | 'warnings' | 'options'>;
 
 export interface TaskStore {
   get(id: string): TaskState | undefined;
@@ -79,6 +81,8 @@ export function createTaskStore(): TaskStore {
       eta: known?.eta ?? null,
       error: s.error_message,
       warnings: s.warnings,
+      // A server from before options answers without them.
+      options: s.options ?? {},
       createdAt: s.created_at,
       cancelling: known?.cancelling ?? false,
       actionError: known?.actionError ?? null,

@@ -10,6 +10,7 @@ import type { PageConfig } from './config.js';
 import { h, setText } from './dom.js';
 import { countPdfPages, refusal, sniffKind } from './files.js';
 import { onLangChange, t } from './i18n.js';
+import { createOptionsPanel } from './options-panel.js';
 import { FINAL, type TaskStore } from './tasks.js';
 import type { TaskCards } from './task-cards.js';
 
@@ -25,6 +26,7 @@ export interface Uploads {
 
 export function createUploads(deps: { api: Api; config: PageConfig; store: TaskStore; cards: TaskCards; onTasksChanged: () => void }): Uploads {
   const { api, config, store, cards } = deps;
+  const options = createOptionsPanel(api);
   const input = h('input', { type: 'file', multiple: true, accept: 'image/*,.pdf,application/pdf', class: 'file-input', hidden: true });
   const pick = h('button', { type: 'button', class: 'btn btn-primary act-pick', onclick: () => input.click() });
   const title = h('p', { class: 'drop-title' });
@@ -36,7 +38,7 @@ export function createUploads(deps: { api: Api; config: PageConfig; store: TaskS
   const head = h('div', { class: 'section-head' }, heading, clear);
   const section = h('section', { class: 'uploads', 'aria-labelledby': 'uploads-title' }, head, list);
   heading.id = 'uploads-title';
-  const el = h('div', { class: 'upload-area' }, zone, section);
+  const el = h('div', { class: 'upload-area' }, options.el, zone, section);
 
   const entries: Entry[] = [];
   const taskIds = new Set<string>();
@@ -69,7 +71,8 @@ export function createUploads(deps: { api: Api; config: PageConfig; store: TaskS
     entry.state.phase = 'uploading';
     update(entry);
     try {
-      const answer = await api.upload(entry.file, entry.state.fileName, kind, (sent) => {
+      const chosen = options.current();
+      const answer = await api.upload(entry.file, entry.state.fileName, kind, chosen, (sent) => {
         entry.state.sent = sent;
         update(entry);
       });
@@ -77,6 +80,8 @@ export function createUploads(deps: { api: Api; config: PageConfig; store: TaskS
         id: answer.task_id, task_type: kind === 'pdf' ? 'pdf_ocr' : 'image_ocr', status: 'pending',
         file_name: entry.state.fileName, file_size: entry.state.size, total_pages: answer.total_pages ?? 1,
         processed_pages: 0, failed_pages: 0, progress: 0, created_at: new Date().toISOString(), error_message: null, warnings: [],
+        // As the server will answer them (a number for dpi); the list's answers replace them later.
+        options: { ...chosen, ...(chosen.dpi ? { dpi: Number(chosen.dpi) } : {}) },
       });
       taskIds.add(task.id);
       entries.splice(entries.indexOf(entry), 1);

@@ -18,7 +18,7 @@ let browser: Browser;
 before(async () => {
   await ensureWebBuilt();
   [stack, browser] = await Promise.all([
-    startStack({ env: { BATCH_SIZE: '2', CONCURRENCY: '2', PDF_DPI: '72', TITLE: 'OCR test', MAX_IMAGE_SIZE_MB: '1', MAX_PDF_PAGES: '6' } }),
+    startStack({ env: { BATCH_SIZE: '2', CONCURRENCY: '2', PDF_DPI: '72', TITLE: 'OCR test', MAX_IMAGE_SIZE_MB: '1', MAX_PDF_PAGES: '6', MODELS: 'stub-model,other-model' } }),
     launchBrowser(),
   ]);
 });
@@ -150,6 +150,44 @@ test('a damaged PDF the service repaired says so on its card, live and in the hi
   await history.waitFor();
   assert.equal(await history.locator('.card-notice').innerText(), notice);
   assert.equal(await page.locator(`section.history .card:not(${card('damaged.pdf')}) .card-notice:visible`).count(), 0, 'other tasks have no notice');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test('the options panel: model, DPI and instructions go with the next uploads, show on their cards, and are remembered', async () => {
+  const { page, errors } = await openPage(browser, stack.api);
+  await page.locator('.live-status[data-state="open"]').waitFor();
+  const panel = page.locator('details.options-panel');
+  assert.equal(await panel.getAttribute('open'), null, 'collapsed at first');
+  await panel.locator('summary').click();
+  // The models come from GET /api/models.
+  await panel.locator('select.opt-model option[value="other-model"]').waitFor({ state: 'attached' });
+  assert.deepEqual(await panel.locator('select.opt-model option').allInnerTexts(), ['Default (stub-model)', 'stub-model', 'other-model']);
+  await panel.locator('select.opt-model').selectOption('other-model');
+  await panel.locator('input.opt-dpi').fill('100');
+  await panel.locator('input.opt-dpi').dispatchEvent('change');
+  const instructions = 'Tables as <b>HTML</b>, please.';
+  await panel.locator('textarea.opt-prompt').fill(instructions);
+  await screenshot(page, 'options-panel', { fullPage: false });
+  await page.setInputFiles('input.file-input', [{ name: 'with-options.pdf', mimeType: 'application/pdf', buffer: makePdf([160]) }]);
+  await page.locator(`${card('with-options.pdf')}[data-status="completed"]`).waitFor({ timeout: 30_000 });
+  const [call] = stack.stub.callsFor(160);
+  assert.equal(call!.model, 'other-model');
+  assert.ok(call!.systemPrompt.endsWith(instructions));
+  assert.deepEqual(call!.size, { width: 827, height: 1170 }, 'A4 at 100 DPI');
+  const line = `other-model · 100 DPI · “${instructions}”`;
+  assert.equal(await page.locator(`${card('with-options.pdf')} .card-options`).innerText(), line, 'shown as text, not HTML');
+  await page.reload();
+  await page.locator(`section.history ${card('with-options.pdf')} .card-options`).filter({ hasText: line }).waitFor();
+  await page.locator('details.options-panel summary').click();
+  await page.locator('select.opt-model option[value="other-model"]').waitFor({ state: 'attached' });
+  assert.equal(await page.locator('select.opt-model').inputValue(), 'other-model', 'remembered');
+  assert.equal(await page.locator('input.opt-dpi').inputValue(), '100');
+  assert.equal(await page.locator('textarea.opt-prompt').inputValue(), instructions);
+  await page.locator('.act-reset-options').click();
+  assert.equal(await page.locator('select.opt-model').inputValue(), '');
+  await page.reload();
+  assert.equal(await page.locator('textarea.opt-prompt').inputValue(), '', 'the reset is remembered too');
   assert.deepEqual(errors, []);
   await page.context().close();
 });

@@ -139,6 +139,14 @@ function outputBound(body: ChatBody): StubCall['outputBound'] {
   return undefined;
 }
 
+/** The system message's text: a string, or its text parts joined. */
+function systemText(body: ChatBody): string {
+  const content = body.messages?.find((m) => m.role === 'system')?.content;
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return (content as Array<{ type: string; text?: string }>).map((part) => (part.type === 'text' ? part.text ?? '' : '')).join('');
+}
+
 /** The data URL of the first image part of the user message, or undefined. */
 function findImage(body: ChatBody): { mimeType: string; data: Buffer } | undefined {
   for (const message of body.messages ?? []) {
@@ -202,7 +210,7 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
       const rejected = (opts.rejects ?? []).map((p) => REJECTIONS[p](body)).find((m) => m !== undefined);
       const call: StubCall = {
         tag, size, mimeType: image.mimeType, model: body.model ?? '', authorization: req.headers.authorization,
-        systemPrompt: String(body.messages?.find((m) => m.role === 'system')?.content ?? ''),
+        systemPrompt: systemText(body),
         action: 'rejected', temperature: body.temperature, stream: body.stream === true, outputBound: outputBound(body),
         abandoned: false, imageSha1: createHash('sha1').update(image.data).digest('hex'), imageBytes: image.data.length, sentChars: 0, receivedAt: Date.now(),
       };

@@ -214,7 +214,7 @@ const ProcessImageSubmitted = z.object({
 });
 export const ProcessSubmitted = { image: ProcessImageSubmitted.extend(submittedPages), pdf: ProcessImageSubmitted.extend(submittedPdf) };
 
-export const Models = z.object({ status: z.literal('success'), default: z.string(), models: z.array(z.string()) });
+export const Models = z.object({ status: z.literal('success'), default: z.string(), models: z.array(z.string()) }) satisfies z.ZodType<contract.Models>;
 
 export const LegacySubmitted = z.object({ status: z.literal('success'), task_id: taskId, message: z.literal('任务提交成功'), ...replay });
 

@@ -1,0 +1,100 @@
+/**
+ * The options panel above the drop zone (collapsed at first): model (from GET /api/models), DPI,
+ * image format and extra instructions for the files uploaded next. Remembered in localStorage
+ * (options are no secret); what is left empty follows the service's settings, as the API does.
+ */
+import { IMAGE_FORMATS, MAX_PROMPT_CHARS, TASK_DPI } from '../contract/index.js';
+import type { Api } from './api.js';
+import { h, setText } from './dom.js';
+import { onLangChange, t } from './i18n.js';
+
+const STORAGE_KEY = 'ocr.options';
+const FIELDS = ['model', 'dpi', 'image_format', 'prompt'] as const;
+type Field = (typeof FIELDS)[number];
+
+export interface OptionsPanel {
+  el: HTMLElement;
+  /** The options set, as the submit routes take them (fields left empty are left out). */
+  current(): Record<string, string>;
+}
+
+function saved(): Partial<Record<Field, string>> {
+  try {
+    const value: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}');
+    if (typeof value !== 'object' || value === null) return {};
+    // Only strings of the known fields: the stored value may come from another version of the page.
+    return Object.fromEntries(FIELDS.flatMap((f) => {
+      const v = (value as Record<string, unknown>)[f];
+      return typeof v === 'string' ? [[f, v]] : [];
+    }));
+  } catch {
+    return {};
+  }
+}
+
+export function createOptionsPanel(api: Api): OptionsPanel {
+  const model = h('select', { class: 'opt-model', name: 'model' });
+  const dpi = h('input', { class: 'opt-dpi', name: 'dpi', type: 'number', min: TASK_DPI.min, max: TASK_DPI.max, step: 1, inputmode: 'numeric' });
+  const format = h('select', { class: 'opt-format', name: 'image_format' });
+  const prompt = h('textarea', { class: 'opt-prompt', name: 'prompt', rows: 2, maxlength: MAX_PROMPT_CHARS });
+  const inputs: Record<Field, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement> = { model, dpi, image_format: format, prompt };
+  const labels = Object.fromEntries(FIELDS.map((f) => [f, h('span', { class: 'opt-label' })])) as Record<Field, HTMLSpanElement>;
+  const summary = h('summary', { class: 'options-summary' });
+  const reset = h('button', { type: 'button', class: 'btn btn-small act-reset-options' });
+  const row = (field: Field) => h('label', { class: `opt opt-${field}` }, labels[field], inputs[field]);
+  const el = h('details', { class: 'options-panel' }, summary,
+    h('div', { class: 'options-grid' }, row('model'), row('dpi'), row('image_format'), row('prompt')), reset);
+
+  let models: string[] = [];
+  let defaultModel = '';
+  const initial = saved();
+
+  const fillModels = () => {
+    const chosen = model.value || initial.model || '';
+    model.replaceChildren(h('option', { value: '', text: t('options.default', { name: defaultModel }) }),
+      ...models.map((name) => h('option', { value: name, text: name })));
+    // A model no longer allowed is forgotten rather than sent to be refused.
+    model.value = models.includes(chosen) ? chosen : '';
+  };
+  const fillFormats = () => {
+    const chosen = format.value || initial.image_format || '';
+    format.replaceChildren(h('option', { value: '', text: t('options.format.default') }),
+      ...IMAGE_FORMATS.map((f) => h('option', { value: f, text: t(`options.format.${f}`) })));
+    format.value = (IMAGE_FORMATS as readonly string[]).includes(chosen) ? chosen : '';
+  };
+  const relabel = () => {
+    setText(summary, t('options.title'));
+    setText(labels.model, t('options.model'));
+    setText(labels.dpi, t('options.dpi'));
+    setText(labels.image_format, t('options.format'));
+    setText(labels.prompt, t('options.prompt'));
+    setText(reset, t('options.reset'));
+    dpi.placeholder = t('options.dpiPlaceholder');
+    prompt.placeholder = t('options.promptPlaceholder');
+    fillModels();
+    fillFormats();
+  };
+
+  const current = (): Record<string, string> => Object.fromEntries(FIELDS.flatMap((f) => {
+    const value = inputs[f].value.trim();
+    return value === '' ? [] : [[f, value]];
+  }));
+  const save = () => localStorage.setItem(STORAGE_KEY, JSON.stringify(current()));
+  for (const field of FIELDS) inputs[field].addEventListener('change', save);
+  prompt.addEventListener('input', save);
+  reset.addEventListener('click', () => {
+    for (const field of FIELDS) inputs[field].value = '';
+    save();
+  });
+
+  dpi.value = initial.dpi ?? '';
+  prompt.value = initial.prompt ?? '';
+  relabel();
+  onLangChange(relabel);
+  void api.models().then((answer) => {
+    models = answer.models;
+    defaultModel = answer.default;
+    fillModels();
+  }, () => { /* the default model only: the page works without the list */ });
+  return { el, current };
+}
