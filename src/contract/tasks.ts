@@ -78,6 +78,8 @@ export const TASK_DPI = { min: 72, max: 400 } as const;
  * pages are rendered and sent (PDF_DPI, IMAGE_FORMAT).
  */
 export interface TaskOptions {
+  /** Page ranges such as "1-3,5" (as stored: merged, ascending); only these are read, counted and billed. */
+  pages?: string;
   model?: string;
   prompt?: string;
   dpi?: number;

@@ -128,11 +128,11 @@ export interface TaskOutcome {
  * Tasks still `pending` after `olderThanSeconds`: their workflow start was lost (the API died between
  * the insert and the start). A task whose workflow ran is `processing` or final, never `pending`.
  */
-export type StrandedTask = Pick<TaskRow, 'id' | 'task_type' | 'file_name' | 'total_pages'>;
+export type StrandedTask = Pick<TaskRow, 'id' | 'task_type' | 'file_name' | 'total_pages' | 'options'>;
 
 export async function findStrandedTasks(db: Queryable, olderThanSeconds: number): Promise<StrandedTask[]> {
   const { rows } = await db.query<StrandedTask>(
-    `select id, task_type, file_name, total_pages from tasks
+    `select id, task_type, file_name, total_pages, options from tasks
      where status = 'pending' and created_at < now() - make_interval(secs => $1)
      order by created_at`,
     [olderThanSeconds],

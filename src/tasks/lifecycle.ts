@@ -82,7 +82,7 @@ export function createTaskLifecycle({ pool, temporal, config, log }: LifecycleDe
   return {
     async submit(file, spec) {
       const id = randomUUID();
-      const { batchSize } = runInput(config, id, spec.totalPages);
+      const { batchSize } = runInput(config, { id, total_pages: spec.totalPages, options: spec.options });
       await storeFile(pool, file.path, { sha256: file.sha256, sizeBytes: file.size, mimeType: file.mimeType });
       await insertTask(pool, {
         id,
@@ -100,7 +100,7 @@ export function createTaskLifecycle({ pool, temporal, config, log }: LifecycleDe
         options: spec.options,
       });
       try {
-        await startFirstRun({ id, task_type: spec.taskType, file_name: file.fileName, total_pages: spec.totalPages });
+        await startFirstRun({ id, task_type: spec.taskType, file_name: file.fileName, total_pages: spec.totalPages, options: spec.options });
       } catch (err) {
         log.error({ err, taskId: id }, 'could not start the task workflow');
         const message = 'The task could not be queued because Temporal is unreachable; submit it again later';

@@ -7,17 +7,21 @@ import type { Config } from '../config.js';
 import type { TaskRow } from '../store/tasks.js';
 import { initialSearchAttributes } from '../workflows/search-attributes.js';
 import { batchWindow, OCR_TASK_WORKFLOW, type OcrTaskInput } from '../workflows/types.js';
+import { taskPageNumbers } from './page-ranges.js';
 
 /** Worst case for one page attempt beyond the model timeout: backoff and rendering. */
 const PAGE_OVERHEAD_MS = 60_000;
 
 /** The settings a run keeps for its whole life (a replay never sees a changed config). */
-export function runInput(config: Config, taskId: string, totalPages: number): OcrTaskInput {
+export function runInput(config: Config, task: Pick<TaskRow, 'id' | 'total_pages' | 'options'>): OcrTaskInput {
+  const totalPages = task.total_pages;
   const batchSize = Math.min(config.pdf.batchSize, totalPages);
   const attempts = config.vision.maxAttempts;
   return {
-    taskId,
+    taskId: task.id,
     totalPages,
+    // Only when chosen: the input of an ordinary task stays as it was.
+    ...(task.options.pages ? { pages: taskPageNumbers(task) } : {}),
     batchSize,
     // One worker's worth to start with; once that many batches run, the workflow asks how many
     // workers poll the task queue and widens its window to match.
@@ -36,7 +40,7 @@ function isUnknownSearchAttribute(err: unknown): boolean {
   return isGrpcServiceError(grpc) && Number(grpc.code) === GRPC_INVALID_ARGUMENT && /search attribute/i.test(grpc.details ?? grpc.message);
 }
 
-export type RunTask = Pick<TaskRow, 'id' | 'task_type' | 'file_name' | 'total_pages'>;
+export type RunTask = Pick<TaskRow, 'id' | 'task_type' | 'file_name' | 'total_pages' | 'options'>;
 
 /**
  * Starts a run of the task's workflow. A run already open for the task throws
@@ -47,7 +51,7 @@ export type RunTask = Pick<TaskRow, 'id' | 'task_type' | 'file_name' | 'total_pa
  * not at all.
  */
 export async function startRun(client: Client, config: Config, task: RunTask): Promise<void> {
-  const input = runInput(config, task.id, task.total_pages);
+  const input = runInput(config, task);
   const options = { taskQueue: config.temporal.taskQueue, workflowId: task.id, args: [input] as [OcrTaskInput] };
   try {
     const fields = { taskType: task.task_type, fileName: task.file_name, totalPages: task.total_pages };

@@ -16,9 +16,10 @@ function progressLine(task: TaskState): string {
   return parts.join(' · ');
 }
 
-/** The options a task was submitted with, in a line: model · 300 DPI · JPEG · “instructions”. */
-function optionsLine({ model, dpi, image_format: format, prompt }: TaskOptions): string | null {
+/** The options a task was submitted with, in a line: pages 1-3 · model · 300 DPI · JPEG · “instructions”. */
+function optionsLine({ pages, model, dpi, image_format: format, prompt }: TaskOptions): string | null {
   const parts = [
+    pages === undefined ? undefined : t('options.pagesValue', { pages }),
     model,
     dpi === undefined ? undefined : t('options.dpiValue', { dpi }),
     format === undefined ? undefined : t(`options.format.${format}`),

@@ -1,6 +1,6 @@
 /**
- * The options panel above the drop zone (collapsed at first): model (from GET /api/models), DPI,
- * image format and extra instructions for the files uploaded next. Remembered in localStorage
+ * The options panel above the drop zone (collapsed at first): pages, model (from GET /api/models),
+ * DPI, image format and extra instructions for the files uploaded next. Remembered in localStorage
  * (options are no secret); what is left empty follows the service's settings, as the API does.
  */
 import { IMAGE_FORMATS, MAX_PROMPT_CHARS, TASK_DPI } from '../contract/index.js';
@@ -9,7 +9,7 @@ import { h, setText } from './dom.js';
 import { onLangChange, t } from './i18n.js';
 
 const STORAGE_KEY = 'ocr.options';
-const FIELDS = ['model', 'dpi', 'image_format', 'prompt'] as const;
+const FIELDS = ['pages', 'model', 'dpi', 'image_format', 'prompt'] as const;
 type Field = (typeof FIELDS)[number];
 
 export interface OptionsPanel {
@@ -33,17 +33,18 @@ function saved(): Partial<Record<Field, string>> {
 }
 
 export function createOptionsPanel(api: Api): OptionsPanel {
+  const pages = h('input', { class: 'opt-pages', name: 'pages', type: 'text', autocomplete: 'off', spellcheck: 'false' });
   const model = h('select', { class: 'opt-model', name: 'model' });
   const dpi = h('input', { class: 'opt-dpi', name: 'dpi', type: 'number', min: TASK_DPI.min, max: TASK_DPI.max, step: 1, inputmode: 'numeric' });
   const format = h('select', { class: 'opt-format', name: 'image_format' });
   const prompt = h('textarea', { class: 'opt-prompt', name: 'prompt', rows: 2, maxlength: MAX_PROMPT_CHARS });
-  const inputs: Record<Field, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement> = { model, dpi, image_format: format, prompt };
+  const inputs: Record<Field, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement> = { pages, model, dpi, image_format: format, prompt };
   const labels = Object.fromEntries(FIELDS.map((f) => [f, h('span', { class: 'opt-label' })])) as Record<Field, HTMLSpanElement>;
   const summary = h('summary', { class: 'options-summary' });
   const reset = h('button', { type: 'button', class: 'btn btn-small act-reset-options' });
   const row = (field: Field) => h('label', { class: `opt opt-${field}` }, labels[field], inputs[field]);
   const el = h('details', { class: 'options-panel' }, summary,
-    h('div', { class: 'options-grid' }, row('model'), row('dpi'), row('image_format'), row('prompt')), reset);
+    h('div', { class: 'options-grid' }, row('pages'), row('model'), row('dpi'), row('image_format'), row('prompt')), reset);
 
   let models: string[] = [];
   let defaultModel = '';
@@ -64,11 +65,13 @@ export function createOptionsPanel(api: Api): OptionsPanel {
   };
   const relabel = () => {
     setText(summary, t('options.title'));
+    setText(labels.pages, t('options.pages'));
     setText(labels.model, t('options.model'));
     setText(labels.dpi, t('options.dpi'));
     setText(labels.image_format, t('options.format'));
     setText(labels.prompt, t('options.prompt'));
     setText(reset, t('options.reset'));
+    pages.placeholder = t('options.pagesPlaceholder');
     dpi.placeholder = t('options.dpiPlaceholder');
     prompt.placeholder = t('options.promptPlaceholder');
     fillModels();
@@ -87,6 +90,7 @@ export function createOptionsPanel(api: Api): OptionsPanel {
     save();
   });
 
+  pages.value = initial.pages ?? '';
   dpi.value = initial.dpi ?? '';
   prompt.value = initial.prompt ?? '';
   relabel();

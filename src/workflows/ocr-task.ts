@@ -5,7 +5,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { OCR_STATUS } from './search-attributes.js';
-import { batchWindow, splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskProgress, type OcrTaskResult } from './types.js';
+import { batchWindow, inputPages, splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskProgress, type OcrTaskResult } from './types.js';
 import type { TaskStatus } from '../contract/index.js';
 
 const { startTask, finishTask } = proxyActivities<Activities>({
@@ -48,7 +48,7 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
     },
   });
 
-  const batches = splitIntoBatches(input.totalPages, input.batchSize);
+  const batches = splitIntoBatches(inputPages(input), input.batchSize);
   const progress: OcrTaskProgress = {
     status: 'pending', total: input.totalPages, done: 0, failed: 0, totalBatches: batches.length, finishedBatches: 0, inFlightBatches: 0,
   };

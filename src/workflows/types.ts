@@ -10,6 +10,8 @@ export const OCR_TASK_WORKFLOW = 'ocrTaskWorkflow';
 export interface OcrTaskInput {
   taskId: string;
   totalPages: number;
+  /** The pages to read when not all of them (the task's `pages` option); absent: 1..totalPages. */
+  pages?: number[];
   batchSize: number;
   /**
    * Batches of this task running at once at first (one worker's worth): keeps one huge PDF from
@@ -60,10 +62,12 @@ export function batchWindow({ workers, concurrency }: Capacity, batchSize: numbe
 }
 
 /** Page numbers 1..total cut into consecutive batches of `size`. */
-export function splitIntoBatches(total: number, size: number): number[][] {
+export function splitIntoBatches(pages: readonly number[], size: number): number[][] {
   const batches: number[][] = [];
-  for (let first = 1; first <= total; first += size) {
-    batches.push(Array.from({ length: Math.min(size, total - first + 1) }, (_, i) => first + i));
-  }
+  for (let first = 0; first < pages.length; first += size) batches.push(pages.slice(first, first + size));
   return batches;
 }
+
+/** The pages a run reads: those its input names, or all of them. */
+export const inputPages = (input: Pick<OcrTaskInput, 'totalPages' | 'pages'>): number[] =>
+  input.pages ?? Array.from({ length: input.totalPages }, (_, i) => i + 1);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { taggedImage } from '../helpers/images.js';
+import { stubMarkdown } from '../helpers/model-stub.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { getJson, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
@@ -91,7 +92,12 @@ test('bad options are a 400 naming the option and the rule, and make no task', a
     [{ image_format: 'gif' }, /^Option "image_format": expected one of auto, png, jpeg, webp$/],
     [{ prompt: 'x'.repeat(2001) }, /^Option "prompt": expected at most 2000 characters$/],
     [{ prompt: 'bell \u0007' }, /^Option "prompt": expected plain text/],
-    [{ pages: '1-3' }, /^Option "pages" is not supported by this version yet$/],
+    [{ disable_cache: 'true' }, /^Option "disable_cache" is not supported by this version yet$/],
+    [{ pages: '3-' }, /^Option "pages": expected page ranges such as 1-3,5,10-12 \("3-" is not one\)$/],
+    [{ pages: '5-3' }, /^Option "pages": expected ranges from low to high \("5-3"\)$/],
+    [{ pages: '0-2' }, /^Option "pages": expected pages from 1$/],
+    [{ pages: '1,,2' }, /^Option "pages": expected page ranges/],
+    [{ pages: '2' }, /^Option "pages": page 2 is beyond the document, which has 1 page$/],
   ];
   for (const [fields, message] of cases) {
     const { status, body } = await submit('/api/async/pdf', pdf, 'bad.pdf', fields);
@@ -106,6 +112,30 @@ test('bad options are a 400 naming the option and the rule, and make no task', a
   assert.equal(res.status, 400);
   assert.equal(((await res.json()) as { code: string }).code, 'invalid_option');
   assert.equal(await countTasks(), before);
+});
+
+test('pages: only the pages named are read, counted and answered; a retry re-reads only theirs', async () => {
+  stack.stub.script([{ kind: 'status', status: 502, message: 'bad gateway' }], 754);
+  const tags = [751, 752, 753, 754, 755, 756];
+  const { status, body } = await submit('/api/async/pdf', makePdf(tags), 'some-pages.pdf', { pages: '4-5, 2,5' });
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.total_pages, 3, 'only the chosen pages are counted');
+  const taskId = String(body.task_id);
+  assert.equal((await waitForTask(stack, taskId)).status, 'partial');
+  assert.deepEqual(tags.map((t) => stack.stub.callsFor(t).length), [0, 1, 0, 1, 1, 0]);
+  const { body: task } = await getJson<{ data: { options: Record<string, unknown>; total_pages: number; page_results: { page_number: number }[] } }>(`${stack.api}/api/tasks/${taskId}`);
+  assert.deepEqual(task.data.options, { pages: '2,4-5' }, 'stored merged and in order');
+  assert.equal(task.data.total_pages, 3);
+  assert.deepEqual(task.data.page_results.map((p) => p.page_number), [2, 4, 5]);
+  assert.equal((await fetch(`${stack.api}/api/tasks/${taskId}/pages/3`)).status, 404, 'a page not chosen');
+  const { body: batches } = await getJson<{ data: { batches: { page_start: number; page_end: number; pages_count: number }[] } }>(`${stack.api}/api/tasks/${taskId}/batches`);
+  assert.deepEqual(batches.data.batches.map((b) => [b.page_start, b.page_end, b.pages_count]), [[2, 5, 3]]);
+
+  assert.equal((await fetch(`${stack.api}/api/tasks/${taskId}/retry`, { method: 'POST' })).status, 202);
+  assert.equal((await waitForTask(stack, taskId)).status, 'completed');
+  assert.deepEqual(tags.map((t) => stack.stub.callsFor(t).length), [0, 1, 0, 2, 1, 0], 'only the failed page again');
+  const { body: result } = await getJson<{ data: { content: string } }>(`${stack.api}/api/tasks/${taskId}/result`);
+  assert.equal(result.data.content, [752, 754, 755].map(stubMarkdown).join('\n\n'));
 });
 
 test('GET /api/models lists MODELS, MODEL first; an Idempotency-Key compares the options too', async () => {

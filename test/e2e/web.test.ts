@@ -154,7 +154,7 @@ test('a damaged PDF the service repaired says so on its card, live and in the hi
   await page.context().close();
 });
 
-test('the options panel: model, DPI and instructions go with the next uploads, show on their cards, and are remembered', async () => {
+test('the options panel: pages, model, DPI and instructions go with the next uploads, show on their cards, and are remembered', async () => {
   const { page, errors } = await openPage(browser, stack.api);
   await page.locator('.live-status[data-state="open"]').waitFor();
   const panel = page.locator('details.options-panel');
@@ -164,18 +164,21 @@ test('the options panel: model, DPI and instructions go with the next uploads, s
   await panel.locator('select.opt-model option[value="other-model"]').waitFor({ state: 'attached' });
   assert.deepEqual(await panel.locator('select.opt-model option').allInnerTexts(), ['Default (stub-model)', 'stub-model', 'other-model']);
   await panel.locator('select.opt-model').selectOption('other-model');
+  await panel.locator('input.opt-pages').fill('1');
+  await panel.locator('input.opt-pages').dispatchEvent('change');
   await panel.locator('input.opt-dpi').fill('100');
   await panel.locator('input.opt-dpi').dispatchEvent('change');
   const instructions = 'Tables as <b>HTML</b>, please.';
   await panel.locator('textarea.opt-prompt').fill(instructions);
   await screenshot(page, 'options-panel', { fullPage: false });
-  await page.setInputFiles('input.file-input', [{ name: 'with-options.pdf', mimeType: 'application/pdf', buffer: makePdf([160]) }]);
+  await page.setInputFiles('input.file-input', [{ name: 'with-options.pdf', mimeType: 'application/pdf', buffer: makePdf([160, 161]) }]);
   await page.locator(`${card('with-options.pdf')}[data-status="completed"]`).waitFor({ timeout: 30_000 });
   const [call] = stack.stub.callsFor(160);
   assert.equal(call!.model, 'other-model');
   assert.ok(call!.systemPrompt.endsWith(instructions));
   assert.deepEqual(call!.size, { width: 827, height: 1170 }, 'A4 at 100 DPI');
-  const line = `other-model · 100 DPI · “${instructions}”`;
+  assert.equal(stack.stub.callsFor(161).length, 0, 'only page 1 was chosen');
+  const line = `pages 1 · other-model · 100 DPI · “${instructions}”`;
   assert.equal(await page.locator(`${card('with-options.pdf')} .card-options`).innerText(), line, 'shown as text, not HTML');
   await page.reload();
   await page.locator(`section.history ${card('with-options.pdf')} .card-options`).filter({ hasText: line }).waitFor();
@@ -183,6 +186,7 @@ test('the options panel: model, DPI and instructions go with the next uploads, s
   await page.locator('select.opt-model option[value="other-model"]').waitFor({ state: 'attached' });
   assert.equal(await page.locator('select.opt-model').inputValue(), 'other-model', 'remembered');
   assert.equal(await page.locator('input.opt-dpi').inputValue(), '100');
+  assert.equal(await page.locator('input.opt-pages').inputValue(), '1');
   assert.equal(await page.locator('textarea.opt-prompt').inputValue(), instructions);
   await page.locator('.act-reset-options').click();
   assert.equal(await page.locator('select.opt-model').inputValue(), '');

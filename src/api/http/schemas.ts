@@ -5,6 +5,7 @@
  * service know (docs/compatibility.md, "Limits and their messages") where zod produces them.
  */
 import { z } from 'zod';
+import { formatPageRanges, parsePageRanges } from '../../tasks/page-ranges.js';
 import { IMAGE_FORMATS, MAX_PROMPT_CHARS, TASK_DPI, TASK_STATUSES, type TaskOptions } from '../../contract/index.js';
 
 export const MAX_BATCH_STATUS_IDS = 50;
@@ -47,7 +48,7 @@ export const batchStatusBody = z.object({
 const binary = (description: string) => z.string().meta({ override: { type: 'string', format: 'binary' }, description });
 
 /** Options the submit routes will take in later versions: refused until then rather than ignored (a client would pay for what it did not ask). */
-export const FUTURE_OPTIONS = ['pages', 'disable_cache', 'webhook_url'] as const;
+export const FUTURE_OPTIONS = ['disable_cache', 'webhook_url'] as const;
 
 /**
  * A task's options (contract TaskOptions), as multipart fields beside the file or query parameters:
@@ -56,6 +57,15 @@ export const FUTURE_OPTIONS = ['pages', 'disable_cache', 'webhook_url'] as const
 export function taskOptionsFields(models: readonly string[]) {
   const unset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
   return z.object({
+    pages: z.preprocess(unset, z.string().transform((spec, ctx) => {
+      try {
+        return formatPageRanges(parsePageRanges(spec));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }).optional())
+      .meta({ description: 'Only these pages, 1-based ranges such as 1-3,5,10-12 (overlaps merged): only they are rendered, sent, counted, billed and exported; default all', example: '1-3,5' }),
     model: z.preprocess(unset, z.enum(models as [string, ...string[]], { message: `expected one of ${models.join(', ')}` }).optional())
       .meta({ description: `The model to read this task's pages with: one of MODELS (here ${models.join(', ')}); default MODEL` }),
     prompt: z.preprocess(unset, z.string().max(MAX_PROMPT_CHARS, `expected at most ${MAX_PROMPT_CHARS} characters`)

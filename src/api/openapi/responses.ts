@@ -50,6 +50,7 @@ const TaskStatus = z.enum(TASK_STATUSES).meta({
 });
 
 const TaskOptions = z.object({
+  pages: z.string().optional(),
   model: z.string().optional(),
   prompt: z.string().optional(),
   dpi: z.number().int().optional(),

@@ -2,6 +2,8 @@
 import { isFinalStatus, type BatchStatus, type BatchView, type DetailedProgress } from '../../contract/index.js';
 import type { TaskRow } from '../../store/tasks.js';
 import type { PageRow } from '../../store/pages.js';
+import { taskPageNumbers } from '../../tasks/page-ranges.js';
+import { splitIntoBatches } from '../../workflows/types.js';
 import { progressPercent } from './task-view.js';
 
 /** Derived from the page rows the route has already read (content_length comes without content). */
@@ -52,13 +54,14 @@ export function batchesView(task: TaskRow, pages: PageRow[], batchSize: number):
   const byNumber = new Map(pages.map((p) => [p.page_number, p]));
   const final = isFinalStatus(task.status);
   const batches: BatchView[] = [];
-  for (let first = 1, n = 1; first <= task.total_pages; first += batchSize, n++) {
-    const last = Math.min(task.total_pages, first + batchSize - 1);
-    const rows = [];
-    for (let p = first; p <= last; p++) if (byNumber.has(p)) rows.push(byNumber.get(p)!);
+  // As the run split them: the task's pages (all, or those its `pages` option names) in batches.
+  for (const [index, numbers] of splitIntoBatches(taskPageNumbers(task), batchSize).entries()) {
+    const n = index + 1;
+    const [first, last] = [numbers[0]!, numbers.at(-1)!];
+    const rows = numbers.flatMap((p) => byNumber.get(p) ?? []);
     const completed = rows.filter((r) => r.status === 'completed').length;
     const failed = rows.length - completed;
-    const count = last - first + 1;
+    const count = numbers.length;
     let status: BatchStatus;
     if (rows.length === count || final) {
       // A finished task's missing pages never will be: they count as failed.

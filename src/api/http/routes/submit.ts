@@ -16,6 +16,7 @@ import { idempotencyKey, requestFingerprint, submitOnce, type Submitted } from '
 import { checkPdf, type CheckedPdf } from '../pdf-check.js';
 import { BATCH_FIELD, FILE_FIELD, MAX_BATCH_FILES } from '../schemas.js';
 import { fileSizeMb } from '../../views/task-view.js';
+import { parsePageRanges } from '../../../tasks/page-ranges.js';
 import { parseTaskOptions } from '../task-options.js';
 import { receiveFiles, receiveUpload, type Upload } from '../upload.js';
 
@@ -54,17 +55,27 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     if (!mimeType || !IMAGE_TYPES.has(mimeType)) {
       throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传图片文件 (PNG, JPEG, WebP, GIF, BMP or TIFF)');
     }
-    const totalPages = await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages);
+    const totalPages = selectedPages(options, await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages));
     const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source, warnings: [], options });
     return { taskId, totalPages, size: upload.size };
   });
 
   const submitPdf = (ctx: Context, source: string) => withUpload(ctx, 'pdf', limits.maxPdfBytes, async (upload, options): Promise<Submitted> => {
     if (upload.mimeType !== 'application/pdf') throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传PDF文件');
-    const { totalPages, warnings } = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
-    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source, warnings, options });
+    const checked = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
+    const totalPages = selectedPages(options, checked.totalPages);
+    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source, warnings: checked.warnings, options });
     return { taskId, totalPages, size: upload.size };
   });
+
+  /** How many pages the task reads: those its `pages` option names, each within the document's `documentPages`. */
+  function selectedPages(options: TaskOptions, documentPages: number): number {
+    if (!options.pages) return documentPages;
+    const pages = parsePageRanges(options.pages);
+    const last = pages.at(-1)!;
+    if (last > documentPages) throw httpError(400, 'invalid_option', `Option "pages": page ${last} is beyond the document, which has ${documentPages} page${documentPages === 1 ? '' : 's'}`);
+    return pages.length;
+  }
 
   /** A repeat of an earlier submit (Idempotency-Key) says so; a first answer is as it always was. */
   const replayed = (replay: boolean) => (replay ? { idempotent_replay: true as const } : {});
@@ -113,7 +124,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
       if (upload.size > limits.maxImageBytes) return { error: `图片文件过大(最大${mb(limits.maxImageBytes)}MB)`, code: 'file_too_large' };
       let totalPages: number;
       try {
-        totalPages = await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages);
+        totalPages = selectedPages(options, await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages));
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         return { error: err.detail, code: err.code };
@@ -132,7 +143,14 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
         const error = err.code === 'pdf_too_many_pages' ? `PDF页数过多(最大${limits.maxPdfPages}页)` : `PDF文件格式错误: ${err.detail}`;
         return { error, code: err.code };
       }
-      const { totalPages, warnings } = checked;
+      const { warnings } = checked;
+      let totalPages: number;
+      try {
+        totalPages = selectedPages(options, checked.totalPages);
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err;
+        return { error: err.detail, code: err.code };
+      }
       const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch', warnings, options });
       return { task: { task_id: taskId, filename: upload.fileName, type: 'pdf', total_pages: totalPages, estimated_time: totalPages * SECONDS_PER_PAGE } };
     }

@@ -1,5 +1,6 @@
 /** Task queries: list, one task, its result, pages, progress and batches, and batch status. */
 import Router from '@koa/router';
+import { taskPageNumbers } from '../../../tasks/page-ranges.js';
 import type { TaskList } from '../../../contract/index.js';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
@@ -78,7 +79,11 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
     const parsed = pageNumber.safeParse(ctx.params.n);
     if (!parsed.success) throw httpError(400, 'invalid_page_number', PAGE_NUMBER_MESSAGE);
     const n = parsed.data;
-    if (n > task.total_pages) throw httpError(404, 'page_out_of_range', `页码超出范围 (the task has ${task.total_pages} pages)`);
+    const pages = taskPageNumbers(task);
+    if (!pages.includes(n)) {
+      const which = task.options.pages ? `the task reads pages ${task.options.pages}` : `the task has ${task.total_pages} pages`;
+      throw httpError(404, 'page_out_of_range', `页码超出范围 (${which})`);
+    }
     const page = await getPage(pool, task.id, n);
     if (!page) throw httpError(404, 'page_not_ready', '页面结果不存在 (the page has no result yet)');
     ctx.body = { status: 'success', data: { task_id: task.id, page_number: n, page_result: pageWithContent(page) } };
