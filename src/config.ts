@@ -106,6 +106,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS, { message: 'expected json or pretty (unset: pretty on a terminal, else json)' }).optional(),
   MODEL_PRICES: modelPrices.optional(),
+  CACHE: z.enum(['on', 'off'], { message: 'expected on or off' }).default('on'),
   PRICE_CURRENCY: z.string().trim().regex(/^[A-Z]{3}$/, 'expected a three-letter currency code such as USD').default('USD'),
 });
 
@@ -128,6 +129,8 @@ export interface Config {
   pdf: { dpi: number; batchSize: number; maxSide: number };
   /** How what is sent is encoded (IMAGE_FORMAT, JPEG_QUALITY; quality applies to WebP too). */
   encoding: { format: ImageFormat; quality: number };
+  /** Whether a page an earlier task read the same way is copied instead of read again (CACHE). */
+  reuse: boolean;
   /** Unset means: start an embedded Postgres under dataDir (`ocr dev` only). */
   databaseUrl: string | undefined;
   /** Unset means: start a Temporal dev server (`ocr dev` only). */
@@ -199,6 +202,7 @@ function toConfig(e: Env): Config {
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     pricing: { prices: e.MODEL_PRICES ?? {}, currency: e.PRICE_CURRENCY },
+    reuse: e.CACHE === 'on',
   };
 }
 

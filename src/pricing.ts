@@ -4,7 +4,10 @@ import type { Usage } from './contract/index.js';
 
 export type Pricing = Config['pricing'];
 
-export interface UsageCounts { model: string | null; prompt_tokens: number; completion_tokens: number; tokens_estimated: boolean }
+export interface UsageCounts {
+  model: string | null; prompt_tokens: number; completion_tokens: number; tokens_estimated: boolean;
+  reused_prompt_tokens?: number; reused_completion_tokens?: number;
+}
 
 /** Cost of the tokens at the model's prices per 1M tokens; null when the model has no price. */
 export function tokenCost(usage: UsageCounts, pricing: Pricing): number | null {
@@ -26,5 +29,7 @@ export function usageView(usage: UsageCounts, pricing: Pricing = { prices: {}, c
     estimated: usage.tokens_estimated,
     cost,
     currency: cost === null ? null : pricing.currency,
+    reused_prompt_tokens: usage.reused_prompt_tokens ?? 0,
+    reused_completion_tokens: usage.reused_completion_tokens ?? 0,
   };
 }

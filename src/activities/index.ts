@@ -9,7 +9,8 @@ import type { Pool } from '../store/pool.js';
 import { cachedFilePath } from '../store/files.js';
 import type { FinalTaskStatus, SentImage } from '../contract/index.js';
 import { getTask, type TaskRow } from '../store/tasks.js';
-import { completedPageNumbers, type PageResult } from '../store/pages.js';
+import { completedPageNumbers, findReusablePage, type PageResult } from '../store/pages.js';
+import { reuseKey } from '../tasks/reuse.js';
 import type { RunEnd } from '../tasks/outcome.js';
 import { recordOutcome, recordPage, recordStart } from '../tasks/record.js';
 import type { VisionClient } from '../vision/client.js';
@@ -40,6 +41,8 @@ export interface ActivityDeps {
   maxAttempts: number;
   /** The model the vision client calls (MODEL), recorded on each task it starts: prices are per model. */
   model: string;
+  /** Whether completed pages of earlier tasks may be copied (CACHE; tasks/reuse.ts). */
+  reuse: boolean;
   /** Base of the page retry backoff; tests shorten it. */
   retryBaseDelayMs?: number;
   metrics: Metrics;
@@ -72,8 +75,11 @@ const sentImage = (image: PageImage): SentImage => ({ width: image.width, height
 // for a dead one; they also carry cancellation to the activity.
 const HEARTBEAT_INTERVAL_MS = 1_000;
 
-/** How a task's pages are drawn and sent, and which model reads them with what instructions. */
-interface TaskSettings { images: RenderOptions; call: { model: string; instructions?: string } }
+/**
+ * How a task's pages are drawn and sent, which model reads them with what instructions, and
+ * whether an earlier task's result for the same page may stand in for a model call.
+ */
+interface TaskSettings { fileSha256: string; images: RenderOptions; call: { model: string; instructions?: string }; reuse: boolean }
 
 export function createActivities(deps: ActivityDeps) {
   const { pool, log } = deps;
@@ -82,7 +88,10 @@ export function createActivities(deps: ActivityDeps) {
   function settingsOf(task: TaskRow): TaskSettings {
     const { model, prompt, dpi, image_format: format } = task.options;
     const images = { ...deps.images, dpi: dpi ?? deps.images.dpi, encoding: { ...deps.images.encoding, format: format ?? deps.images.encoding.format } };
-    return { images, call: { model: model ?? deps.model, ...(prompt ? { instructions: prompt } : {}) } };
+    return {
+      fileSha256: task.file_sha256, images, call: { model: model ?? deps.model, ...(prompt ? { instructions: prompt } : {}) },
+      reuse: deps.reuse && !task.options.disable_cache,
+    };
   }
 
   async function recordFailure(taskId: string, pageNumber: number, err: PageFailure, started: number, image?: PageImage): Promise<'failed'> {
@@ -100,12 +109,29 @@ export function createActivities(deps: ActivityDeps) {
     return 'failed';
   }
 
+  /** Copies an earlier task's result for the same page, file, model, prompt and rendering, if there is one: no render, no call. */
+  async function reuseEarlier(taskId: string, pageNumber: number, key: string, started: number): Promise<boolean> {
+    const earlier = await findReusablePage(pool, key);
+    if (!earlier) return false;
+    const sent = earlier.sent_bytes === null ? null
+      : { width: earlier.sent_width!, height: earlier.sent_height!, bytes: earlier.sent_bytes, mime_type: earlier.sent_type! };
+    await recordPage(pool, {
+      taskId, pageNumber, status: 'completed', content: earlier.content, errorClass: null, errorMessage: null, attempts: 0,
+      processingMs: Date.now() - started, ...tokens(NO_USAGE), warnings: earlier.warnings, sent, reuseKey: key,
+      reusedFrom: { promptTokens: earlier.prompt_tokens, completionTokens: earlier.completion_tokens },
+    });
+    deps.metrics.pages.inc({ status: 'completed' });
+    return true;
+  }
+
   /**
    * Renders the page (in the thread pool, outside the model-call limit, so the next pages render
    * while earlier ones wait for the model), then recognises and saves it under the limit.
    */
   async function processPage(taskId: string, pageNumber: number, filePath: string, mimeType: string, settings: TaskSettings, signal: AbortSignal): Promise<'completed' | 'failed'> {
     const started = Date.now();
+    const key = reuseKey({ fileSha256: settings.fileSha256, pageNumber, model: settings.call.model, instructions: settings.call.instructions, images: settings.images });
+    if (settings.reuse && (await reuseEarlier(taskId, pageNumber, key, started))) return 'completed';
     let image: PageImage;
     try {
       image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, settings.images, signal);
@@ -117,7 +143,7 @@ export function createActivities(deps: ActivityDeps) {
       // Nothing on the page: an empty page, saved without a model call (and its cost).
       await recordPage(pool, {
         taskId, pageNumber, status: 'completed', content: '', errorClass: null, errorMessage: null, attempts: 0,
-        processingMs: Date.now() - started, ...tokens(NO_USAGE), warnings: [...image.warnings, 'blank_page'], sent: null,
+        processingMs: Date.now() - started, ...tokens(NO_USAGE), warnings: [...image.warnings, 'blank_page'], sent: null, reuseKey: key,
       });
       deps.metrics.pages.inc({ status: 'completed' });
       return 'completed';
@@ -143,7 +169,7 @@ export function createActivities(deps: ActivityDeps) {
     await recordPage(pool, {
       taskId, pageNumber, status: 'completed', content: reply.markdown, errorClass: null, errorMessage: null,
       attempts: reply.attempts, processingMs: Date.now() - started, ...tokens(reply.usage), warnings: [...image.warnings, ...reply.warnings],
-      sent: sentImage(image),
+      sent: sentImage(image), reuseKey: key,
     });
     deps.metrics.pages.inc({ status: 'completed' });
     return 'completed';

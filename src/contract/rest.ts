@@ -27,6 +27,9 @@ export interface Usage {
   cost: number | null;
   /** PRICE_CURRENCY; null with `cost`. */
   currency: string | null;
+  /** What the pages copied from earlier tasks cost when those read them (not counted above: they cost nothing now). */
+  reused_prompt_tokens: number;
+  reused_completion_tokens: number;
 }
 
 /** A finished task's figures, kept with its outcome. */
@@ -72,6 +75,10 @@ export interface TaskSummary {
   warnings: TaskWarning[];
   /** What the caller chose for this task ({} when nothing: the service's settings apply). */
   options: TaskOptions;
+  /** Pages copied from an earlier task that read the same page the same way, at no cost. */
+  reused_pages: number;
+  /** Every page was copied so. */
+  cache_hit: boolean;
 }
 
 /** The image the model was sent for a page, as it went out (after any turn, flattening, scaling). */
@@ -101,6 +108,8 @@ export interface PageSummary {
   warnings: PageWarning[];
   /** What the model was sent; null when nothing was (a blank or unreadable page). */
   sent_image: SentImage | null;
+  /** Copied from an earlier task's same page (no call, no cost; its tokens are null). */
+  reused: boolean;
 }
 
 export interface PageWithContent extends PageSummary {
@@ -127,8 +136,10 @@ export interface TaskResult {
   usage: Usage;
   /** As on the task (TaskSummary.warnings). */
   warnings: TaskWarning[];
-  /** As on the task (TaskSummary.options). */
+  /** As on the task (TaskSummary.options, reused_pages, cache_hit). */
   options: TaskOptions;
+  reused_pages: number;
+  cache_hit: boolean;
 }
 
 /** GET /api/models: the models a task's `model` option may name (MODELS), the default (MODEL) first. */

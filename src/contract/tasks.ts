@@ -84,6 +84,8 @@ export interface TaskOptions {
   prompt?: string;
   dpi?: number;
   image_format?: ImageFormat;
+  /** Fresh model calls for every page, even where an earlier task read the same page the same way. */
+  disable_cache?: true;
 }
 
 /** Status of a batch of pages in the `batches` views (derived from its pages). */

@@ -58,6 +58,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     cacheDir: path.join(config.dataDir, 'cache', 'files'),
     maxAttempts: config.vision.maxAttempts,
     model: config.vision.model,
+    reuse: config.reuse,
     retryBaseDelayMs: options.retryBaseDelayMs,
     log: log.child({ component: 'activities' }),
   });

@@ -20,6 +20,10 @@ export interface PageResult {
   warnings: PageWarning[];
   /** What the model was sent; null when nothing was. */
   sent: SentImage | null;
+  /** What shaped the answer, hashed (tasks/reuse.ts): set on a completed page that may be reused. */
+  reuseKey?: string | null;
+  /** Copied from an earlier page with the same key: what that one's calls cost (this one cost nothing). */
+  reusedFrom?: { promptTokens: number | null; completionTokens: number | null } | null;
 }
 
 export interface PageRow {
@@ -39,6 +43,7 @@ export interface PageRow {
   sent_height: number | null;
   sent_bytes: number | null;
   sent_type: string | null;
+  reused: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -55,8 +60,8 @@ export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCou
   const saved = await tx.query(
     `insert into pages (task_id, page_number, status, content, error_class, error_message, attempts,
                         processing_ms, prompt_tokens, completion_tokens, tokens_estimated, warnings,
-                        sent_width, sent_height, sent_bytes, sent_type)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text[], $13, $14, $15, $16)
+                        sent_width, sent_height, sent_bytes, sent_type, reuse_key, reused, reused_prompt_tokens, reused_completion_tokens)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text[], $13, $14, $15, $16, $17, $18, $19, $20)
      on conflict (task_id, page_number) do update set
        status = excluded.status, content = excluded.content, error_class = excluded.error_class,
        error_message = excluded.error_message, attempts = excluded.attempts,
@@ -67,20 +72,28 @@ export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCou
                                 else pages.completion_tokens + coalesce(excluded.completion_tokens, 0) end,
        tokens_estimated = pages.tokens_estimated or excluded.tokens_estimated,
        warnings = excluded.warnings, sent_width = excluded.sent_width, sent_height = excluded.sent_height,
-       sent_bytes = excluded.sent_bytes, sent_type = excluded.sent_type, updated_at = now()
+       sent_bytes = excluded.sent_bytes, sent_type = excluded.sent_type, reuse_key = excluded.reuse_key,
+       reused = excluded.reused, reused_prompt_tokens = excluded.reused_prompt_tokens,
+       reused_completion_tokens = excluded.reused_completion_tokens, updated_at = now()
      where pages.status <> 'completed'`,
     [page.taskId, page.pageNumber, page.status, page.content, page.errorClass, page.errorMessage,
       page.attempts, page.processingMs, page.promptTokens, page.completionTokens, page.tokensEstimated, page.warnings,
-      page.sent?.width ?? null, page.sent?.height ?? null, page.sent?.bytes ?? null, page.sent?.mime_type ?? null],
+      page.sent?.width ?? null, page.sent?.height ?? null, page.sent?.bytes ?? null, page.sent?.mime_type ?? null,
+      page.reuseKey ?? null, Boolean(page.reusedFrom), page.reusedFrom?.promptTokens ?? null, page.reusedFrom?.completionTokens ?? null],
   );
   if (saved.rowCount === 0) return undefined;
   const { rows } = await tx.query<TaskCounts>(
     `update tasks t set processed_pages = c.completed, failed_pages = c.failed,
             prompt_tokens = t.earlier_prompt_tokens + c.prompt_tokens,
             completion_tokens = t.earlier_completion_tokens + c.completion_tokens,
-            tokens_estimated = t.tokens_estimated or c.estimated, updated_at = now()
+            tokens_estimated = t.tokens_estimated or c.estimated, reused_pages = c.reused,
+            reused_prompt_tokens = c.reused_prompt_tokens, reused_completion_tokens = c.reused_completion_tokens,
+            updated_at = now()
      from (select count(*) filter (where status = 'completed') as completed,
                   count(*) filter (where status = 'failed') as failed,
+                  count(*) filter (where reused) as reused,
+                  coalesce(sum(reused_prompt_tokens), 0) as reused_prompt_tokens,
+                  coalesce(sum(reused_completion_tokens), 0) as reused_completion_tokens,
                   coalesce(sum(prompt_tokens), 0) as prompt_tokens,
                   coalesce(sum(completion_tokens), 0) as completion_tokens,
                   coalesce(bool_or(tokens_estimated), false) as estimated
@@ -114,6 +127,31 @@ export async function pageTotals(db: Queryable, taskId: string): Promise<PageTot
   return rows[0]!;
 }
 
+/** A completed page whose answer another page may copy (tasks/reuse.ts). */
+export interface ReusablePage {
+  content: string;
+  warnings: PageWarning[];
+  /** What its calls cost (for a page itself reused: what the original's cost). */
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  sent_width: number | null;
+  sent_height: number | null;
+  sent_bytes: number | null;
+  sent_type: string | null;
+}
+
+/** The earliest completed page with this key, of any task; undefined when none has it. */
+export async function findReusablePage(db: Queryable, reuseKey: string): Promise<ReusablePage | undefined> {
+  const { rows } = await db.query<ReusablePage>(
+    `select content, warnings, coalesce(reused_prompt_tokens, prompt_tokens) as prompt_tokens,
+            coalesce(reused_completion_tokens, completion_tokens) as completion_tokens,
+            sent_width, sent_height, sent_bytes, sent_type
+     from pages where reuse_key = $1 and status = 'completed' order by created_at limit 1`,
+    [reuseKey],
+  );
+  return rows[0];
+}
+
 /** Page numbers that already have a completed result: a retried batch skips these. */
 export async function completedPageNumbers(db: Queryable, taskId: string, pageNumbers: number[]): Promise<Set<number>> {
   const { rows } = await db.query<{ page_number: number }>(
@@ -127,7 +165,7 @@ export async function completedPageNumbers(db: Queryable, taskId: string, pageNu
 const pageColumns = (withContent: boolean) => `page_number, status, ${withContent ? 'content' : 'null::text as content'},
   coalesce(length(content), 0) as content_length, error_class, error_message, attempts,
   processing_ms, prompt_tokens, completion_tokens, tokens_estimated, warnings,
-  sent_width, sent_height, sent_bytes, sent_type, created_at, updated_at`;
+  sent_width, sent_height, sent_bytes, sent_type, reused, created_at, updated_at`;
 
 export async function listPages(db: Queryable, taskId: string, opts: { withContent: boolean }): Promise<PageRow[]> {
   const { rows } = await db.query<PageRow>(

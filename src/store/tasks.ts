@@ -26,6 +26,10 @@ export interface TaskRow {
   tokens_estimated: boolean;
   earlier_prompt_tokens: number;
   earlier_completion_tokens: number;
+  /** Pages copied from earlier tasks' (tasks/reuse.ts), and what those cost when first read. */
+  reused_pages: number;
+  reused_prompt_tokens: number;
+  reused_completion_tokens: number;
   /** MODEL when the task (or its latest retry) started; null before that. */
   model: string | null;
   created_at: Date;

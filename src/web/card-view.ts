@@ -11,19 +11,21 @@ function progressLine(task: TaskState): string {
   if (task.taskType === 'image_ocr' && FINAL.has(task.status)) return '';
   const parts = [t('card.progress', { done: task.processed + task.failed, total: task.totalPages })];
   if (task.failed > 0) parts.push(t('card.failed', { n: task.failed }));
+  if (task.reusedPages > 0) parts.push(t('card.reused', { n: task.reusedPages }));
   if (task.rate !== null && task.rate > 0) parts.push(t('card.rate', { rate: task.rate.toFixed(1) }));
   if (task.status === 'processing' && task.eta !== null && task.eta > 0) parts.push(t('card.eta', { time: formatDuration(task.eta) }));
   return parts.join(' · ');
 }
 
 /** The options a task was submitted with, in a line: pages 1-3 · model · 300 DPI · JPEG · “instructions”. */
-function optionsLine({ pages, model, dpi, image_format: format, prompt }: TaskOptions): string | null {
+function optionsLine({ pages, model, dpi, image_format: format, prompt, disable_cache: fresh }: TaskOptions): string | null {
   const parts = [
     pages === undefined ? undefined : t('options.pagesValue', { pages }),
     model,
     dpi === undefined ? undefined : t('options.dpiValue', { dpi }),
     format === undefined ? undefined : t(`options.format.${format}`),
     prompt === undefined ? undefined : `“${prompt.length > 80 ? `${prompt.slice(0, 80)}…` : prompt}”`,
+    fresh ? t('options.freshValue') : undefined,
   ].filter((part) => part !== undefined);
   return parts.length ? parts.join(' · ') : null;
 }

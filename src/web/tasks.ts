@@ -28,6 +28,8 @@ export interface TaskState {
   warnings: TaskWarning[];
   /** What was chosen for the task when it was submitted ({} when nothing). */
   options: TaskOptions;
+  /** Pages copied from an earlier task's reading of the same page (no call, no cost). */
+  reusedPages: number;
   createdAt: string | null;
   /** A cancel was asked for and its outcome has not arrived yet. */
   cancelling: boolean;
@@ -37,7 +39,7 @@ export interface TaskState {
 
 /** The fields of a task summary the page keeps. */
 export type SummaryFields = Pick<TaskSummary, 'id' | 'task_type' | 'status' | 'file_name' | 'file_size' | 'total_pages'
-  | 'processed_pages' | 'failed_pages' | 'progress' | 'created_at' | 'error_message' | 'warnings' | 'options'>;
+  | 'processed_pages' | 'failed_pages' | 'progress' | 'created_at' | 'error_message' | 'warnings' | 'options'> & Partial<Pick<TaskSummary, 'reused_pages'>>;
 
 export interface TaskStore {
   get(id: string): TaskState | undefined;
@@ -83,6 +85,7 @@ export function createTaskStore(): TaskStore {
       warnings: s.warnings,
       // A server from before options answers without them.
       options: s.options ?? {},
+      reusedPages: s.reused_pages ?? known?.reusedPages ?? 0,
       createdAt: s.created_at,
       cancelling: known?.cancelling ?? false,
       actionError: known?.actionError ?? null,

@@ -8,7 +8,7 @@ import { stubMarkdown } from '../helpers/model-stub.js';
 import { makePdf, pageTags } from '../helpers/pdfs.js';
 import { eventually, getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
-interface Usage { model: string | null; prompt_tokens: number; completion_tokens: number; total_tokens: number; estimated: boolean; cost: number | null; currency: string | null }
+interface Usage { model: string | null; prompt_tokens: number; completion_tokens: number; total_tokens: number; estimated: boolean; cost: number | null; currency: string | null; reused_prompt_tokens: number; reused_completion_tokens: number }
 interface Page { page_number: number; status: string; prompt_tokens: number | null; completion_tokens: number | null; tokens_estimated: boolean }
 interface Task { id: string; status: string; usage: Usage; page_results: Page[] }
 
@@ -37,7 +37,7 @@ test('a task shows its tokens and their cost in details, list, result and export
   const completion = completionTokens(tags);
   const expected: Usage = {
     model: 'stub-model', prompt_tokens: 3000, completion_tokens: completion, total_tokens: 3000 + completion, estimated: false,
-    cost: (3000 * 2.5 + completion * 10) / 1e6, currency: 'EUR',
+    cost: (3000 * 2.5 + completion * 10) / 1e6, currency: 'EUR', reused_prompt_tokens: 0, reused_completion_tokens: 0,
   };
 
   const details = (await getJson<{ data: Task }>(`${stack.api}/api/tasks/${taskId}`)).body.data;
@@ -77,7 +77,7 @@ test('a task whose model has no price shows its tokens without a cost', async ()
   // As if MODEL had been a model missing from MODEL_PRICES when the task ran.
   await stack.pool.query(`update tasks set model = 'unpriced-model' where id = $1`, [taskId]);
   const { usage } = (await getJson<{ data: Task }>(`${stack.api}/api/tasks/${taskId}`)).body.data;
-  assert.deepEqual(usage, { model: 'unpriced-model', prompt_tokens: 1000, completion_tokens: stubMarkdown(71).length, total_tokens: 1000 + stubMarkdown(71).length, estimated: false, cost: null, currency: null });
+  assert.deepEqual(usage, { model: 'unpriced-model', prompt_tokens: 1000, completion_tokens: stubMarkdown(71).length, total_tokens: 1000 + stubMarkdown(71).length, estimated: false, cost: null, currency: null, reused_prompt_tokens: 0, reused_completion_tokens: 0 });
 });
 
 test('a page that failed on bad answers keeps the tokens of its calls, and retrying its task adds the new calls to them', async () => {

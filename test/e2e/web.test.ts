@@ -180,6 +180,18 @@ test('the options panel: pages, model, DPI and instructions go with the next upl
   assert.equal(stack.stub.callsFor(161).length, 0, 'only page 1 was chosen');
   const line = `pages 1 · other-model · 100 DPI · “${instructions}”`;
   assert.equal(await page.locator(`${card('with-options.pdf')} .card-options`).innerText(), line, 'shown as text, not HTML');
+  // The same file with the same options again: its page is copied from the first task.
+  await page.setInputFiles('input.file-input', [{ name: 'again.pdf', mimeType: 'application/pdf', buffer: makePdf([160, 161]) }]);
+  await page.locator(`${card('again.pdf')}[data-status="completed"]`).waitFor({ timeout: 30_000 });
+  await page.locator(`${card('again.pdf')} .card-progress`).filter({ hasText: '1 reused from earlier tasks' }).waitFor();
+  assert.equal(stack.stub.callsFor(160).length, 1, 'not sent again');
+  // Unless asked not to.
+  await panel.locator('input.opt-fresh').check();
+  await page.setInputFiles('input.file-input', [{ name: 'fresh.pdf', mimeType: 'application/pdf', buffer: makePdf([160, 161]) }]);
+  await page.locator(`${card('fresh.pdf')}[data-status="completed"]`).waitFor({ timeout: 30_000 });
+  assert.equal(stack.stub.callsFor(160).length, 2);
+  assert.equal(await page.locator(`${card('fresh.pdf')} .card-options`).innerText(), `${line} · read afresh`);
+  await panel.locator('input.opt-fresh').uncheck();
   await page.reload();
   await page.locator(`section.history ${card('with-options.pdf')} .card-options`).filter({ hasText: line }).waitFor();
   await page.locator('details.options-panel summary').click();

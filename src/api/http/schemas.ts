@@ -48,7 +48,7 @@ export const batchStatusBody = z.object({
 const binary = (description: string) => z.string().meta({ override: { type: 'string', format: 'binary' }, description });
 
 /** Options the submit routes will take in later versions: refused until then rather than ignored (a client would pay for what it did not ask). */
-export const FUTURE_OPTIONS = ['disable_cache', 'webhook_url'] as const;
+export const FUTURE_OPTIONS = ['webhook_url'] as const;
 
 /**
  * A task's options (contract TaskOptions), as multipart fields beside the file or query parameters:
@@ -75,6 +75,9 @@ export function taskOptionsFields(models: readonly string[]) {
     dpi: z.preprocess(unset, z.coerce.number({ message: 'expected a number' }).int('expected a whole number')
       .min(TASK_DPI.min, `expected ${TASK_DPI.min} to ${TASK_DPI.max}`).max(TASK_DPI.max, `expected ${TASK_DPI.min} to ${TASK_DPI.max}`).optional())
       .meta({ description: `Resolution PDF pages are rendered at (${TASK_DPI.min}–${TASK_DPI.max}); default PDF_DPI` }),
+    disable_cache: z.preprocess(unset, z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+      .transform((v) => (v === 'true' || v === '1' ? (true as const) : undefined)).optional())
+      .meta({ description: 'true: call the model for every page, even one an earlier task read with the same file, page, model, prompt and rendering (whose result is otherwise copied, at no cost)' }),
     image_format: z.preprocess(unset, z.enum(IMAGE_FORMATS, { message: `expected one of ${IMAGE_FORMATS.join(', ')}` }).optional())
       .meta({ description: 'How page images are sent: auto (the smaller of PNG and JPEG), png, jpeg or webp; default IMAGE_FORMAT' }),
   }) satisfies z.ZodType<TaskOptions, unknown>;

@@ -25,6 +25,8 @@ export const Usage = z.object({
   estimated: z.boolean().meta({ description: 'Some tokens are an estimate: a call stopped before the server reported its usage (a loop cut off as it streamed, a timeout) is counted by the length of what it wrote' }),
   cost: z.number().nullable().meta({ description: 'From MODEL_PRICES (per 1M tokens); null when the model has no price' }),
   currency: z.string().nullable().meta({ description: 'PRICE_CURRENCY; null when cost is null', example: 'USD' }),
+  reused_prompt_tokens: int.meta({ description: 'What the pages copied from earlier tasks cost when first read (not in prompt_tokens: they cost nothing now)' }),
+  reused_completion_tokens: int,
 }).meta({ id: 'Usage', description: 'Tokens of every model call this task made, and their cost' }) satisfies z.ZodType<contract.Usage>;
 
 const ResultSummary = z.object({
@@ -55,6 +57,7 @@ const TaskOptions = z.object({
   prompt: z.string().optional(),
   dpi: z.number().int().optional(),
   image_format: z.enum(IMAGE_FORMATS).optional(),
+  disable_cache: z.literal(true).optional(),
 }).meta({ description: "What the caller chose for the task when submitting it (the submit routes' fields); {} when nothing: the service's settings apply" }) satisfies z.ZodType<contract.TaskOptions>;
 const TaskWarnings = z.array(z.enum(TASK_WARNINGS)).meta({ description: '`pdf_repaired`: the PDF was damaged and mupdf rebuilt it to read it (its pages are those recovered; some may be missing or wrong); [] when nothing was noticed about the file' });
 
@@ -89,6 +92,8 @@ export const Task = z.object({
   usage: Usage,
   warnings: TaskWarnings,
   options: TaskOptions,
+  reused_pages: int.meta({ description: 'Pages copied from an earlier task that read the same file, page, model, prompt and rendering (no model call, no cost)' }),
+  cache_hit: z.boolean().meta({ description: 'Every page was copied so' }),
 }).meta({ id: 'Task' }) satisfies z.ZodType<contract.TaskSummary>;
 
 export const Page = z.object({
@@ -104,6 +109,7 @@ export const Page = z.object({
   tokens_estimated: z.boolean().meta({ description: "Some of the page's tokens are an estimate (see Usage.estimated)" }),
   warnings: z.array(z.enum(PAGE_WARNINGS)).meta({ description: "What was done to the page's image on its way to the model (orientation_applied, alpha_flattened, downscaled), whether it was blank, the retries a bad answer needed, and the clean-ups applied to the reply (never to the page's own text); [] when nothing was" }),
   sent_image: SentImage.nullable().meta({ description: 'What the model was sent for the page; null when nothing was (a blank or unreadable page, or a page saved before this was recorded)' }),
+  reused: z.boolean().meta({ description: "Copied from an earlier task's same page, read the same way (no model call, no cost: its tokens are null)" }),
 }).meta({ id: 'Page' }) satisfies z.ZodType<contract.PageSummary>;
 
 export const PageWithContent = Page.extend({ content: z.string().nullable().meta({ description: 'Markdown; null for a failed page' }) })
@@ -122,6 +128,8 @@ export const TaskResult = z.object({
   usage: Usage,
   warnings: TaskWarnings,
   options: TaskOptions,
+  reused_pages: int.meta({ description: 'Pages copied from an earlier task that read the same file, page, model, prompt and rendering (no model call, no cost)' }),
+  cache_hit: z.boolean().meta({ description: 'Every page was copied so' }),
 }).meta({ id: 'TaskResult' }) satisfies z.ZodType<contract.TaskResult>;
 
 export const PageStatistics = z.object({

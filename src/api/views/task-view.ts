@@ -46,6 +46,7 @@ export function pageSummary(page: PageRow): PageSummary {
     warnings: page.warnings,
     sent_image: page.sent_bytes === null ? null
       : { width: page.sent_width!, height: page.sent_height!, bytes: page.sent_bytes, mime_type: page.sent_type! },
+    reused: page.reused,
   };
 }
 
@@ -85,8 +86,12 @@ export function taskSummary(task: TaskRow, pricing?: Pricing): TaskSummary {
     usage: usageView(task, pricing),
     warnings: task.warnings,
     options: task.options,
+    ...reuseFigures(task),
   };
 }
+
+/** Pages copied from earlier tasks; a cache hit when they are all of them. */
+const reuseFigures = (task: TaskRow) => ({ reused_pages: task.reused_pages, cache_hit: task.total_pages > 0 && task.reused_pages === task.total_pages });
 
 /** Results list their pages for a PDF and for an image of several pages (a multi-page TIFF); a one-page image is its content. */
 export const hasPageResults = (task: Pick<TaskRow, 'task_type' | 'total_pages'>): boolean => task.task_type === 'pdf_ocr' || task.total_pages > 1;
@@ -107,5 +112,6 @@ export function taskResult(task: TaskRow, content: string, pages: PageRow[], pri
     usage: usageView(task, pricing),
     warnings: task.warnings,
     options: task.options,
+    ...reuseFigures(task),
   };
 }
