@@ -25,8 +25,12 @@ before(async () => {
 });
 after(() => stack?.stop());
 
-function form(files: Array<[string, Buffer, string]>): FormData {
+const form = (files: Array<[string, Buffer, string]>): FormData => withFields({}, files);
+
+/** A form with these fields before its files. */
+function withFields(fields: Record<string, string>, files: Array<[string, Buffer, string]>): FormData {
   const data = new FormData();
+  for (const [name, value] of Object.entries(fields)) data.append(name, value);
   for (const [field, bytes, name] of files) data.append(field, new Blob([new Uint8Array(bytes)]), name);
   return data;
 }
@@ -55,6 +59,12 @@ const cases: Case[] = [
   ['traversal and HTML in a refused file name', `${P}/api/async/image`, () => ({ method: 'POST', body: form([['file', Buffer.from('text'), '../../../etc/<b onmouseover=alert(1)>.png']]) }), 400, 'unsupported_file_type'],
   ['Idempotency-Key with a space', `${P}/api/async/image`, () => ({ method: 'POST', headers: { 'Idempotency-Key': 'my key' }, body: form([['file', png, 'a.png']]) }), 400, 'invalid_idempotency_key'],
   ['Idempotency-Key of 65 characters', `${P}/api/async/pdf`, () => ({ method: 'POST', headers: { 'Idempotency-Key': 'k'.repeat(65) }, body: form([['file', makePdf([1]), 'a.pdf']]) }), 400, 'invalid_idempotency_key'],
+  ['a model outside MODELS', `${P}/api/async/image`, () => ({ method: 'POST', body: withFields({ model: 'gpt-9' }, [['file', png, 'a.png']]) }), 400, 'invalid_option'],
+  ['dpi out of range', `${P}/api/async/pdf`, () => ({ method: 'POST', body: withFields({ dpi: '1000' }, [['file', makePdf([1]), 'a.pdf']]) }), 400, 'invalid_option'],
+  ['an open page range', `${P}/api/async/pdf`, () => ({ method: 'POST', body: withFields({ pages: '2-' }, [['file', makePdf([1]), 'a.pdf']]) }), 400, 'invalid_option'],
+  ['a page beyond the document', `${P}/api/async/pdf`, () => ({ method: 'POST', body: withFields({ pages: '1-3' }, [['file', makePdf([1, 2]), 'a.pdf']]) }), 400, 'invalid_option'],
+  ['an unknown image format as a query parameter', `${P}/api/async/pdf?image_format=tiff`, () => ({ method: 'POST', body: form([['file', makePdf([1]), 'a.pdf']]) }), 400, 'invalid_option'],
+  ['a prompt of 2,001 characters', `${P}/process/image`, () => ({ method: 'POST', body: withFields({ prompt: 'p'.repeat(2001) }, [['file', png, 'a.png']]) }), 400, 'invalid_option'],
   ['batch without files', `${P}/api/async/batch`, () => ({ method: 'POST', body: form([['file', png, 'a.png']]) }), 400, 'missing_file'],
   ['batch of 21 files', `${P}/api/async/batch`, () => ({ method: 'POST', body: form(Array.from({ length: 21 }, (_, i) => ['files', png, `${i}.png`] as [string, Buffer, string])) }), 400, 'too_many_files'],
   ['malformed task id', `${P}/api/tasks/not-a-uuid`, () => ({}), 404, 'task_not_found'],
