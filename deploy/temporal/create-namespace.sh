@@ -9,7 +9,7 @@ NAMESPACE=${TEMPORAL_NAMESPACE:-default}
 RETENTION=${TEMPORAL_RETENTION:-7d}
 # name:type. With SQL visibility each namespace has a fixed number of custom slots per type
 # (Keyword 10, Text 3, Int 3 on postgres12), so keep this list short.
-SEARCH_ATTRIBUTES="OcrStatus:Keyword OcrTaskType:Keyword OcrFileName:Text OcrPageCount:Int"
+SEARCH_ATTRIBUTES="OcrStatus:Keyword OcrTaskType:Keyword OcrFileName:Text OcrPageCount:Int OcrModel:Keyword"
 
 # Retries "$@" every 2 s for up to 2 minutes: the frontend answers before the namespace registry and
 # the search-attribute cache have caught up with a change.

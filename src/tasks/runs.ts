@@ -54,7 +54,7 @@ export async function startRun(client: Client, config: Config, task: RunTask): P
   const input = runInput(config, task);
   const options = { taskQueue: config.temporal.taskQueue, workflowId: task.id, args: [input] as [OcrTaskInput] };
   try {
-    const fields = { taskType: task.task_type, fileName: task.file_name, totalPages: task.total_pages };
+    const fields = { taskType: task.task_type, fileName: task.file_name, totalPages: task.total_pages, model: task.options.model ?? config.vision.model };
     await client.workflow.start(OCR_TASK_WORKFLOW, { ...options, typedSearchAttributes: initialSearchAttributes(fields) });
   } catch (err) {
     if (!isUnknownSearchAttribute(err)) throw err;

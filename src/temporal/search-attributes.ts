@@ -47,7 +47,7 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     });
   } catch (err) {
     const commands = OCR_SEARCH_ATTRIBUTES.map((key) => `temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${TypedSearchAttributes.toMetadataType(key.type)}`);
-    log.error({ err, namespace, fix: commands }, 'could not register the Temporal search attributes OcrStatus, OcrTaskType, OcrFileName and OcrPageCount: tasks run, but cannot be filtered in the Temporal Web UI until they are registered (see `fix`)');
+    log.error({ err, namespace, fix: commands }, 'could not register the Temporal search attributes OcrStatus, OcrTaskType, OcrFileName, OcrPageCount and OcrModel: tasks run, but cannot be filtered in the Temporal Web UI until they are registered (see `fix`)');
     return false;
   }
 }

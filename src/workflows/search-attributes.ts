@@ -10,10 +10,12 @@ export const OCR_STATUS = defineSearchAttributeKey('OcrStatus', SearchAttributeT
 export const OCR_TASK_TYPE = defineSearchAttributeKey('OcrTaskType', SearchAttributeType.KEYWORD);
 export const OCR_FILE_NAME = defineSearchAttributeKey('OcrFileName', SearchAttributeType.TEXT);
 export const OCR_PAGE_COUNT = defineSearchAttributeKey('OcrPageCount', SearchAttributeType.INT);
+/** The model the task's pages are read with: its `model` option, or MODEL. */
+export const OCR_MODEL = defineSearchAttributeKey('OcrModel', SearchAttributeType.KEYWORD);
 
-export const OCR_SEARCH_ATTRIBUTES = [OCR_STATUS, OCR_TASK_TYPE, OCR_FILE_NAME, OCR_PAGE_COUNT] as const;
+export const OCR_SEARCH_ATTRIBUTES = [OCR_STATUS, OCR_TASK_TYPE, OCR_FILE_NAME, OCR_PAGE_COUNT, OCR_MODEL] as const;
 
-export interface TaskSearchFields { taskType: string; fileName: string; totalPages: number }
+export interface TaskSearchFields { taskType: string; fileName: string; totalPages: number; model: string }
 
 /** What a new run starts with: `pending` until its first activity marks the task processing. */
 export function initialSearchAttributes(task: TaskSearchFields): SearchAttributePair[] {
@@ -22,5 +24,6 @@ export function initialSearchAttributes(task: TaskSearchFields): SearchAttribute
     { key: OCR_TASK_TYPE, value: task.taskType },
     { key: OCR_FILE_NAME, value: task.fileName },
     { key: OCR_PAGE_COUNT, value: task.totalPages },
+    { key: OCR_MODEL, value: task.model },
   ];
 }

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { freePort } from '../../src/main/processes.js';
 import { startTemporalDevServer, type RunningDevServer } from '../../src/main/temporal-dev-server.js';
 import { progressQuery } from '../../src/workflows/ocr-task.js';
-import { OCR_FILE_NAME, OCR_PAGE_COUNT, OCR_STATUS, OCR_TASK_TYPE } from '../../src/workflows/search-attributes.js';
+import { OCR_FILE_NAME, OCR_MODEL, OCR_PAGE_COUNT, OCR_STATUS, OCR_TASK_TYPE } from '../../src/workflows/search-attributes.js';
 import { testEnv } from '../helpers/env.js';
 import { makePdf, pageTags } from '../helpers/pdfs.js';
 import { eventually, getJson, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
@@ -55,8 +55,9 @@ describe('search attributes', () => {
     assert.equal(attrs.get(OCR_TASK_TYPE), 'pdf_ocr');
     assert.equal(attrs.get(OCR_FILE_NAME), fileName);
     assert.equal(attrs.get(OCR_PAGE_COUNT), 3);
+    assert.equal(attrs.get(OCR_MODEL), 'stub-model');
 
-    const found = await findByQuery(client, `OcrStatus = "completed" AND OcrTaskType = "pdf_ocr" AND OcrPageCount = 3 AND WorkflowId = "${taskId}"`);
+    const found = await findByQuery(client, `OcrStatus = "completed" AND OcrTaskType = "pdf_ocr" AND OcrPageCount = 3 AND OcrModel = "stub-model" AND WorkflowId = "${taskId}"`);
     assert.equal(found.workflowId, taskId);
   });
 
