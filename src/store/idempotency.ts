@@ -1,16 +1,14 @@
-/** SQL for Idempotency-Key claims (sql/009_idempotency_keys.sql); the rules are in api/http/idempotency.ts. */
+/** SQL for Idempotency-Key claims (sql/009, sql/012); the rules are in api/http/idempotency.ts. */
 import type { Queryable } from './pool.js';
 
 /** How long a key answers with its first task. */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
-/** A key's claim: its request's fingerprint and, once the first request made it, the task. */
+/** A key's claim: its request's fingerprint and, once the first request has finished, what it answered. */
 export interface IdempotencyClaim {
   fingerprint: string;
-  task: { taskId: string; totalPages: number; size: number } | null;
+  answer: unknown;
 }
-
-interface ClaimRow { fingerprint: string; task_id: string | null; total_pages: number | null; file_size: number | null }
 
 /**
  * Claims `key` for a request with this fingerprint: undefined when this request now holds it (a new
@@ -27,18 +25,19 @@ export async function claimKey(db: Queryable, key: string, fingerprint: string):
 
 /** The claim on `key`, or undefined when there is none (its request failed, or its task was deleted). */
 export async function existingClaim(db: Queryable, key: string): Promise<IdempotencyClaim | undefined> {
-  const { rows: [row] } = await db.query<ClaimRow>('select fingerprint, task_id, total_pages, file_size from idempotency_keys where key = $1', [key]);
-  if (!row) return undefined;
-  const task = row.task_id === null ? null : { taskId: row.task_id, totalPages: row.total_pages!, size: row.file_size! };
-  return { fingerprint: row.fingerprint, task };
+  const { rows: [row] } = await db.query<{ fingerprint: string; answer: unknown }>('select fingerprint, answer from idempotency_keys where key = $1', [key]);
+  return row && { fingerprint: row.fingerprint, answer: row.answer };
 }
 
-/** The first request made its task: repeats answer with it from now on. */
-export async function recordKeyTask(db: Queryable, key: string, task: { taskId: string; totalPages: number; size: number }): Promise<void> {
-  await db.query('update idempotency_keys set task_id = $2, total_pages = $3, file_size = $4 where key = $1', [key, task.taskId, task.totalPages, task.size]);
+/**
+ * The first request has finished: repeats answer with `answer` from now on. `taskId`: the one task
+ * it made (a single-file submit), whose deletion frees the key.
+ */
+export async function recordKeyAnswer(db: Queryable, key: string, answer: unknown, taskId?: string): Promise<void> {
+  await db.query('update idempotency_keys set answer = $2::jsonb, task_id = $3 where key = $1', [key, JSON.stringify(answer), taskId ?? null]);
 }
 
-/** The first request made no task (it was refused, or failed): the key is free for the next. */
+/** The first request made nothing (it was refused, or failed): the key is free for the next. */
 export async function releaseKey(db: Queryable, key: string): Promise<void> {
-  await db.query('delete from idempotency_keys where key = $1 and task_id is null', [key]);
+  await db.query('delete from idempotency_keys where key = $1 and answer is null', [key]);
 }

@@ -78,6 +78,27 @@ test('the same key for another file or route is a 422, and a refused request lea
   assert.equal(fixed.body.idempotent_replay, undefined);
 });
 
+test('a batch repeated with its key answers as the first did, and makes no new task', async () => {
+  const post = async (files: Array<[Buffer, string]>, key: string) => {
+    const form = new FormData();
+    for (const [bytes, name] of files) form.append('files', new Blob([new Uint8Array(bytes)]), name);
+    const res = await fetch(`${stack.api}/api/async/batch`, { method: 'POST', body: form, headers: { 'Idempotency-Key': key } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const files: Array<[Buffer, string]> = [[makePdf([641]), 'batch-a.pdf'], [Buffer.from('not a document'), 'batch-b.txt'], [await taggedImage(642), 'batch-c.png']];
+  const first = await post(files, 'batch-key');
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.equal((first.body.submitted_tasks as unknown[]).length, 2);
+  assert.equal((first.body.failed_files as unknown[]).length, 1);
+  const [again, racing] = await Promise.all([post(files, 'batch-key'), post(files, 'batch-key')]);
+  for (const repeat of [again, racing]) assert.deepEqual(repeat.body, { ...first.body, idempotent_replay: true });
+  assert.equal((await tasksNamed('batch-a.pdf')).length, 1);
+  assert.equal((await tasksNamed('batch-c.png')).length, 1);
+  const fewer = await post(files.slice(0, 1), 'batch-key');
+  assert.equal(fewer.status, 422);
+  assert.equal(fewer.body.code, 'idempotency_key_reused');
+});
+
 test('deleting the task frees its key', async () => {
   const pdf = makePdf([631]);
   const first = await submit('/api/async/pdf', pdf, 'deleted.pdf', 'delete-key');

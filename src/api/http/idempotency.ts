@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'koa';
 import type { TaskOptions } from '../../contract/index.js';
-import { claimKey, IDEMPOTENCY_WINDOW_HOURS, recordKeyTask, releaseKey } from '../../store/idempotency.js';
+import { claimKey, IDEMPOTENCY_WINDOW_HOURS, recordKeyAnswer, releaseKey } from '../../store/idempotency.js';
 import type { Pool } from '../../store/pool.js';
 import { httpError } from './errors.js';
 import { IDEMPOTENCY_KEY } from './schemas.js';
@@ -26,18 +26,19 @@ export function idempotencyKey(ctx: Context): string | undefined {
   return key;
 }
 
-/** What makes two submits the same request: the kind of route, the file's sha256, the options. */
-export function requestFingerprint(kind: string, fileSha256: string, options: TaskOptions = {}): string {
+/** What makes two submits the same request: the kind of route, the files' sha256 (in order), the options. */
+export function requestFingerprint(kind: string, fileSha256: string | string[], options: TaskOptions = {}): string {
   return createHash('sha256').update(JSON.stringify([kind, fileSha256, options])).digest('hex');
 }
 
 export interface Submitted { taskId: string; totalPages: number; size: number }
 
 /**
- * Runs `submit` for the first request with `key`; a repeat gets the first one's task with
- * `replay: true`. Without a key, just runs `submit`.
+ * Runs `submit` for the first request with `key`; a repeat gets what the first one answered, with
+ * `replay: true`. Without a key, just runs `submit`. `taskIdOf`: the one task an answer is about
+ * (deleting it frees the key), if it is about one.
  */
-export async function submitOnce(pool: Pool, key: string | undefined, fingerprint: string, submit: () => Promise<Submitted>): Promise<{ submitted: Submitted; replay: boolean }> {
+export async function submitOnce<T>(pool: Pool, key: string | undefined, fingerprint: string, submit: () => Promise<T>, taskIdOf?: (answer: T) => string): Promise<{ submitted: T; replay: boolean }> {
   if (key === undefined) return { submitted: await submit(), replay: false };
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
   for (;;) {
@@ -46,17 +47,18 @@ export async function submitOnce(pool: Pool, key: string | undefined, fingerprin
     if (claim.fingerprint !== fingerprint) {
       throw httpError(422, 'idempotency_key_reused', `This Idempotency-Key was used in the last ${IDEMPOTENCY_WINDOW_HOURS} hours for a different request (another file, route or options)`);
     }
-    if (claim.task) return { submitted: claim.task, replay: true };
+    // Stored by this same code from a T.
+    if (claim.answer !== null) return { submitted: claim.answer as T, replay: true };
     if (Date.now() > deadline) throw httpError(409, 'idempotency_key_in_use', 'The first request with this Idempotency-Key is still being handled; try again shortly');
     await sleep(POLL_MS);
   }
-  let submitted: Submitted;
+  let submitted: T;
   try {
     submitted = await submit();
   } catch (err) {
     await releaseKey(pool, key);
     throw err;
   }
-  await recordKeyTask(pool, key, submitted);
+  await recordKeyAnswer(pool, key, submitted, taskIdOf?.(submitted));
   return { submitted, replay: false };
 }

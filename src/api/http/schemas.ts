@@ -89,7 +89,7 @@ export const uploadForm = (description: string, models: readonly string[]) => ta
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 export const idempotencyHeader = z.object({
   'Idempotency-Key': z.string().regex(IDEMPOTENCY_KEY).optional().meta({
-    description: 'Makes a retried submit safe: within 24 hours, the same key with the same file and route answers with the task the first request made (`idempotent_replay: true`) instead of making another, also when both arrive at once; the same key with a different request is a 422.',
+    description: 'Makes a retried submit safe: within 24 hours, the same key with the same file(s), options and route answers as the first request did (`idempotent_replay: true`) instead of making more tasks, also when both arrive at once; the same key with a different request is a 422.',
   }),
 });
 

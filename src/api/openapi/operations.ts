@@ -48,7 +48,7 @@ const TASKS = 'Tasks';
 const SUBMIT = 'Submit';
 const CONTROL = 'Control';
 const UPLOAD_ERRORS = {
-  400: ['invalid_multipart', 'missing_file', 'empty_file', 'file_too_large', 'unsupported_file_type', 'upload_aborted', 'invalid_idempotency_key'],
+  400: ['invalid_multipart', 'missing_file', 'empty_file', 'file_too_large', 'unsupported_file_type', 'upload_aborted', 'invalid_option', 'invalid_idempotency_key'],
   409: ['idempotency_key_in_use'],
   422: ['idempotency_key_reused'],
   503: ['temporal_unavailable'],
@@ -92,9 +92,13 @@ export function listOperations(config: Config): Operation[] {
     {
       method: 'post', path: '/api/async/batch', operationId: 'submitBatch', tag: SUBMIT, summary: `Submit up to ${MAX_BATCH_FILES} images and PDFs`,
       description: 'Each file is routed by its bytes. Files that cannot be submitted are listed in `failed_files` with the reason; the others become tasks.',
+      headers: idempotencyHeader,
       body: { contentType: 'multipart/form-data', schema: batchUploadForm(`Repeat the field for each file. Images: ${imageLimits} PDFs: ${pdfLimits}`, config.vision.models) },
-      ok: { description: 'The files that became tasks and the ones refused', schema: r.BatchSubmitted },
-      errors: { 400: ['invalid_multipart', 'missing_file', 'too_many_files', 'upload_aborted'], 503: ['temporal_unavailable'] },
+      ok: { description: 'The files that became tasks and the ones refused (or, for a repeat with the same Idempotency-Key, what the first request answered)', schema: r.BatchSubmitted },
+      errors: {
+        400: ['invalid_multipart', 'missing_file', 'too_many_files', 'upload_aborted', 'invalid_option', 'invalid_idempotency_key'],
+        409: ['idempotency_key_in_use'], 422: ['idempotency_key_reused'], 503: ['temporal_unavailable'],
+      },
     },
     submit('/process/image', 'image', 'processImage', "Submit an image (the old web page's route)", r.ProcessSubmitted.image),
     submit('/process/pdf', 'pdf', 'processPdf', "Submit a PDF (the old web page's route)", r.ProcessSubmitted.pdf),

@@ -235,6 +235,7 @@ export const BatchSubmitted = z.object({
   total_tasks: int,
   total_estimated_time: int,
   endpoints: z.object({ batch_status: z.string(), websocket: z.string() }),
+  ...replay,
 });
 
 export const Cancelled = z.object({ status: z.literal('success'), task_id: taskId, message: z.string() });

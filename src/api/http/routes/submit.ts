@@ -29,6 +29,8 @@ const SECONDS_PER_PAGE = 3;
 const IMAGE_ESTIMATE_SECONDS = 30;
 
 type RouteState = Context & { state: AuthState };
+/** A file of a batch that became a task, as the batch answer lists it. */
+interface BatchTask { task_id: string; filename: string; type: 'image' | 'pdf'; total_pages?: number; estimated_time: number }
 
 export function submitRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
@@ -44,7 +46,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     const { files: upload, fields } = await receiveUpload(ctx, tmpDir, { field: FILE_FIELD, maxBytes, tooLargeMessage: `文件过大，最大支持${maxBytes / MB}MB` });
     try {
       const options = parseTaskOptions(fields, ctx.query, deps.config.vision.models);
-      return await submitOnce(deps.pool, key, requestFingerprint(kind, upload.sha256, options), () => handle(upload, options));
+      return await submitOnce(deps.pool, key, requestFingerprint(kind, upload.sha256, options), () => handle(upload, options), (s) => s.taskId);
     } finally {
       await upload.discard();
     }
@@ -115,7 +117,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
   });
 
   /** One file of a batch: a task, or the old service's per-file error message. */
-  async function submitBatchFile(upload: Upload, options: TaskOptions) {
+  async function submitBatchFile(upload: Upload, options: TaskOptions): Promise<{ task: BatchTask; error?: undefined; code?: undefined } | { task?: undefined; error: string; code: string }> {
     const mb = (bytes: number) => bytes / MB;
     if (upload.tooLarge) return { error: `文件过大(最大${mb(Math.max(limits.maxImageBytes, limits.maxPdfBytes))}MB)`, code: 'file_too_large' };
     if (upload.size === 0) return { error: '文件内容为空', code: 'empty_file' };
@@ -158,6 +160,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
   }
 
   router.post('/api/async/batch', async (ctx) => {
+    const key = idempotencyKey(ctx);
     const { files, fields } = await receiveFiles(ctx, tmpDir, {
       field: BATCH_FIELD,
       maxFiles: MAX_BATCH_FILES,
@@ -168,14 +171,17 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
       if (files.length === 0) throw httpError(400, 'missing_file', `未收到文件 (no file in field "${BATCH_FIELD}")`);
       // The options apply to every file of the batch.
       const options = parseTaskOptions(fields, ctx.query, deps.config.vision.models);
-      const submitted = [];
-      const failed = [];
-      // One at a time: a batch of 20 large PDFs must not be stored and inspected all at once.
-      for (const file of files) {
-        const outcome = await submitBatchFile(file, options);
-        if (outcome.task) submitted.push(outcome.task);
-        else failed.push({ filename: file.fileName, error: outcome.error, code: outcome.code });
-      }
+      const fingerprint = requestFingerprint('batch', files.map((f) => f.sha256), options);
+      const { submitted: { submitted, failed }, replay } = await submitOnce(deps.pool, key, fingerprint, async () => {
+        const answer: { submitted: BatchTask[]; failed: Array<{ filename: string; error: string; code: string }> } = { submitted: [], failed: [] };
+        // One at a time: a batch of 20 large PDFs must not be stored and inspected all at once.
+        for (const file of files) {
+          const outcome = await submitBatchFile(file, options);
+          if (outcome.task) answer.submitted.push(outcome.task);
+          else answer.failed.push({ filename: file.fileName, error: outcome.error, code: outcome.code });
+        }
+        return answer;
+      });
       ctx.body = {
         status: 'success',
         message: `批量任务提交完成，成功: ${submitted.length}, 失败: ${failed.length}`,
@@ -184,6 +190,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
         total_tasks: submitted.length,
         total_estimated_time: submitted.reduce((sum, t) => sum + t.estimated_time, 0),
         endpoints: { batch_status: `${ctx.state.prefix}/api/tasks/batch/status`, websocket: `${ctx.state.prefix}/ws` },
+        ...replayed(replay),
       };
     } finally {
       await Promise.all(files.map((f) => f.discard()));
