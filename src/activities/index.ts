@@ -128,13 +128,13 @@ export function createActivities(deps: ActivityDeps) {
    * Renders the page (in the thread pool, outside the model-call limit, so the next pages render
    * while earlier ones wait for the model), then recognises and saves it under the limit.
    */
-  async function processPage(taskId: string, pageNumber: number, filePath: string, mimeType: string, settings: TaskSettings, signal: AbortSignal): Promise<'completed' | 'failed'> {
+  async function processPage(taskId: string, pageNumber: number, file: () => Promise<string>, mimeType: string, settings: TaskSettings, signal: AbortSignal): Promise<'completed' | 'failed'> {
     const started = Date.now();
     const key = reuseKey({ fileSha256: settings.fileSha256, pageNumber, model: settings.call.model, instructions: settings.call.instructions, images: settings.images });
     if (settings.reuse && (await reuseEarlier(taskId, pageNumber, key, started))) return 'completed';
     let image: PageImage;
     try {
-      image = await loadPageImage(deps.pdf, filePath, mimeType, pageNumber, settings.images, signal);
+      image = await loadPageImage(deps.pdf, await file(), mimeType, pageNumber, settings.images, signal);
     } catch (err) {
       if (isPageFailure(err)) return recordFailure(taskId, pageNumber, err, started);
       throw err;
@@ -198,11 +198,14 @@ export function createActivities(deps: ActivityDeps) {
       const heartbeat = setInterval(() => ctx.heartbeat({ remaining: todo.length }), HEARTBEAT_INTERVAL_MS);
       ctx.heartbeat({ remaining: todo.length });
       try {
-        const filePath = await cachedFilePath(pool, deps.cacheDir, task.file_sha256);
+        // Fetched when the first page needs drawing: a batch whose pages are all reused never needs the file.
+        let fetched: Promise<string> | undefined;
+        const file = () => (fetched ??= cachedFilePath(pool, deps.cacheDir, task.file_sha256));
+        const settings = settingsOf(task);
         // Every page runs to its end before the batch reports: a batch retried while some of its
         // pages were still in flight would send those pages to the model twice.
         const settled = await Promise.allSettled(
-          todo.map((pageNumber) => processPage(input.taskId, pageNumber, filePath, task.mime_type, settingsOf(task), ctx.cancellationSignal)),
+          todo.map((pageNumber) => processPage(input.taskId, pageNumber, file, task.mime_type, settings, ctx.cancellationSignal)),
         );
         const fatal = settled.find((s) => s.status === 'rejected' && s.reason instanceof ApplicationFailure && s.reason.type === TASK_FATAL_ERROR);
         const rejected = fatal ?? settled.find((s) => s.status === 'rejected');
