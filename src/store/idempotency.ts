@@ -1,4 +1,4 @@
-/** SQL for Idempotency-Key claims (sql/009, sql/012); the rules are in api/http/idempotency.ts. */
+/** SQL for Idempotency-Key claims (sql/009, sql/012, sql/013); the rules are in api/http/idempotency.ts. */
 import type { Queryable } from './pool.js';
 
 /** How long a key answers with its first task. */
