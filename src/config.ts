@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { IMAGE_FORMATS, PASSWORD_PATTERN, type ImageFormat } from './contract/index.js';
+import { FINAL_WEBHOOK_EVENTS, IMAGE_FORMATS, PASSWORD_PATTERN, type ImageFormat, type WebhookEvent } from './contract/index.js';
+import { parseWebhookEvents, WEBHOOK_SECRET_RULE, webhookSecretProblem } from './webhooks/settings.js';
 
 /** The old service's documented placeholder key: OpenAI always rejects it. */
 export const PLACEHOLDER_API_KEY = 'sk-111111111';
@@ -71,6 +72,20 @@ const modelPrices = z.string().trim().transform((value, ctx) => {
   return parsed.data;
 });
 
+const httpUrl = (example: string) => z.string().trim().max(2000, 'expected at most 2000 characters')
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), { message: `expected an http(s) URL such as ${example}` });
+
+const events = z.string().transform((value, ctx) => {
+  try {
+    return parseWebhookEvents(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const bool = z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' }).transform((v) => v === 'true' || v === '1');
+
 const emptyToUndefined = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
 
 const schema = z.object({
@@ -107,6 +122,14 @@ const schema = z.object({
   LOG_FORMAT: z.enum(LOG_FORMATS, { message: 'expected json or pretty (unset: pretty on a terminal, else json)' }).optional(),
   MODEL_PRICES: modelPrices.optional(),
   CACHE: z.enum(['on', 'off'], { message: 'expected on or off' }).default('on'),
+  WEBHOOK_URL: httpUrl('https://example.com/ocr-events').optional(),
+  // The message names the rule, never the value (parseConfig leaves it out for this variable).
+  WEBHOOK_SECRET: z.string().trim().refine((v) => webhookSecretProblem(v) === undefined, WEBHOOK_SECRET_RULE).optional(),
+  WEBHOOK_EVENTS: events.optional(),
+  WEBHOOK_PROGRESS_INTERVAL: int(1, 86_400).default(30),
+  WEBHOOK_RETRY_HOURS: int(1, 720).default(24),
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  PUBLIC_URL: httpUrl('https://ocr.example.com').optional(),
   PRICE_CURRENCY: z.string().trim().regex(/^[A-Z]{3}$/, 'expected a three-letter currency code such as USD').default('USD'),
 });
 
@@ -143,6 +166,24 @@ export interface Config {
   logFormat: (typeof LOG_FORMATS)[number] | undefined;
   /** Prices per 1M tokens by model name (MODEL_PRICES); a task whose model has none has no cost. */
   pricing: { prices: Record<string, { input: number; output: number }>; currency: string };
+  webhooks: WebhookConfig;
+  /** The origin (and path) clients reach the service at (PUBLIC_URL), without a trailing slash; '' when unset. */
+  publicUrl: string;
+}
+
+/** Signed webhooks (src/webhooks/): who gets which events, and how long a delivery keeps trying. */
+export interface WebhookConfig {
+  /** WEBHOOK_SECRET: signs every delivery; without it no task may ask for a webhook. */
+  secret: string | undefined;
+  /** WEBHOOK_URL: gets every task's `serviceEvents`; trusted (an operator's), so never checked for private addresses. */
+  serviceUrl: string | undefined;
+  serviceEvents: WebhookEvent[];
+  /** At most one task.progress per task this often. */
+  progressIntervalMs: number;
+  /** How long one delivery keeps retrying (WEBHOOK_RETRY_HOURS). */
+  retryMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE: task webhooks may point at loopback, private and link-local addresses. */
+  allowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -168,9 +209,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+        // A secret is never repeated, not even in an error.
+        return name === 'WEBHOOK_SECRET' ? `${name}: ${issue.message}` : `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
       }),
     );
+  }
+  if (parsed.data.WEBHOOK_URL && !parsed.data.WEBHOOK_SECRET) {
+    throw new ConfigError(['WEBHOOK_URL is set but WEBHOOK_SECRET is not: every delivery is signed (make a secret with `ocr webhook-secret`)']);
   }
   return toConfig(parsed.data);
 }
@@ -203,6 +248,15 @@ function toConfig(e: Env): Config {
     logFormat: e.LOG_FORMAT,
     pricing: { prices: e.MODEL_PRICES ?? {}, currency: e.PRICE_CURRENCY },
     reuse: e.CACHE === 'on',
+    webhooks: {
+      secret: e.WEBHOOK_SECRET,
+      serviceUrl: e.WEBHOOK_URL,
+      serviceEvents: e.WEBHOOK_EVENTS ?? [...FINAL_WEBHOOK_EVENTS],
+      progressIntervalMs: e.WEBHOOK_PROGRESS_INTERVAL * 1000,
+      retryMs: e.WEBHOOK_RETRY_HOURS * 3_600_000,
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    },
+    publicUrl: (e.PUBLIC_URL ?? '').replace(/\/+$/, ''),
   };
 }
 

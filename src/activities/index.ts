@@ -20,7 +20,9 @@ import type { PdfPool, RenderOptions } from '../pdf/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Limiter } from './limiter.js';
 import { loadPageImage, UnreadablePageError, type PageImage } from './page-image.js';
-import { TASK_FATAL_ERROR, type Capacity } from '../workflows/types.js';
+import { TASK_FATAL_ERROR, type Capacity, type StartedTask } from '../workflows/types.js';
+import type { WebhookConfig } from '../config.js';
+import { receiversOf, wantedEvents } from '../webhooks/targets.js';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -43,6 +45,8 @@ export interface ActivityDeps {
   model: string;
   /** Whether completed pages of earlier tasks may be copied (CACHE; tasks/reuse.ts). */
   reuse: boolean;
+  /** Who gets which events (WEBHOOK_*): decides the events a task's run raises. */
+  webhooks: WebhookConfig;
   /** Base of the page retry backoff; tests shorten it. */
   retryBaseDelayMs?: number;
   metrics: Metrics;
@@ -176,15 +180,18 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Marks the task as processing with this worker's model (idempotent). */
-    async startTask(taskId: string): Promise<void> {
+    /** Marks the task as processing with this worker's model (idempotent), and tells the run which webhook events to raise. */
+    async startTask(taskId: string): Promise<StartedTask> {
       // Its batches come next: render threads stopped while idle start and warm up meanwhile.
       deps.pdf.warm(deps.images).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
       const task = await getTask(pool, taskId);
       // Deleted meanwhile: its batches find no task and stop.
-      if (!task) return;
+      if (!task) return {};
       const { model } = settingsOf(task).call;
       if (await recordStart(pool, taskId, model)) log.info({ taskId, model }, 'task started');
+      const events = wantedEvents(receiversOf(task.options, deps.webhooks));
+      if (events.length === 0) return {};
+      return { webhooks: { events, progressIntervalMs: deps.webhooks.progressIntervalMs, retryMs: deps.webhooks.retryMs } };
     },
 
     /** Recognises the pages of one batch that have no completed result yet, saving each at once. */

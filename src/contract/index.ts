@@ -7,3 +7,4 @@ export * from './events.js';
 export * from './rest.js';
 export * from './websocket.js';
 export * from './page.js';
+export * from './webhooks.js';

@@ -4,6 +4,7 @@
  * lists) and in a migration of the tasks table's check constraint; every exhaustive `switch` and
  * `Record<TaskStatus, …>` that misses it then fails `npm run typecheck`.
  */
+import type { WebhookEvent } from './webhooks.js';
 
 /** A task that has no outcome yet: queued, or with the model. */
 export const RUNNING_TASK_STATUSES = ['pending', 'processing'] as const;
@@ -86,6 +87,10 @@ export interface TaskOptions {
   image_format?: ImageFormat;
   /** Fresh model calls for every page, even where an earlier task read the same page the same way. */
   disable_cache?: true;
+  /** Where this task's events are posted (signed; see contract/webhooks.ts). */
+  webhook_url?: string;
+  /** Which events go to webhook_url (as stored: in WEBHOOK_EVENTS order); default the final ones. */
+  webhook_events?: WebhookEvent[];
 }
 
 /** Status of a batch of pages in the `batches` views (derived from its pages). */

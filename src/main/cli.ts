@@ -12,6 +12,7 @@
  *   dev      everything on one machine (embedded Postgres and Temporal dev server unless configured)
  *   api      the HTTP API only          worker   the Temporal worker only
  *   migrate  apply database migrations and exit
+ *   webhook-secret  print a fresh WEBHOOK_SECRET and exit (needs no configuration)
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,8 +29,9 @@ import { freePort } from './processes.js';
 import { createMetrics } from '../metrics/registry.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { probe } from '../health.js';
+import { newWebhookSecret } from '../webhooks/settings.js';
 
-const USAGE = 'usage: ocr <dev|api|worker|migrate>';
+const USAGE = 'usage: ocr <dev|api|worker|migrate|webhook-secret>';
 
 function requireSetting(value: string | undefined, name: string, command: string): string {
   if (!value) throw new ConfigError([`${name} is required for \`ocr ${command}\` (only \`ocr dev\` starts its own)`]);
@@ -107,6 +109,10 @@ async function run(command: string, config: Config, log: Logger, lifecycle: Life
 
 async function main(): Promise<void> {
   const command = process.argv[2] ?? '';
+  if (command === 'webhook-secret') {
+    process.stdout.write(`${newWebhookSecret()}\n`);
+    return;
+  }
   let config: Config;
   try {
     config = loadConfig();

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
+import { createWebhookActivities } from '../activities/webhooks.js';
 import { createLimiter } from '../activities/limiter.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../store/pool.js';
@@ -13,6 +14,7 @@ import { createVisionClient, type VisionClient } from '../vision/client.js';
 import { instrumentPdfPool, instrumentVision } from '../metrics/instrument.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { countActivityWorkers } from '../temporal/task-queue.js';
+import { webhookTaskQueue } from '../workflows/types.js';
 import type { Lifecycle } from './lifecycle.js';
 
 // Run from dist/ the workflows are .js; run through tsx (tests, `npm run dev`) they are .ts.
@@ -28,6 +30,23 @@ export interface WorkerOptions {
   retryBaseDelayMs?: number;
   /** Where the worker records; `ocr dev` shares one registry between its worker and API. */
   metrics?: Metrics;
+}
+
+/** Webhook attempts one worker makes at once: each is mostly a wait for a receiver (10 s at worst). */
+const WEBHOOK_SLOTS = 32;
+
+/** Runs the worker until the process shuts down; a worker that stops by itself stops the process. */
+function runUntilShutdown(worker: Worker, name: string, log: Logger, lifecycle: Lifecycle): void {
+  const running = worker.run();
+  running.catch((err: unknown) => {
+    log.fatal({ err }, `${name} stopped unexpectedly`);
+    process.exitCode = 1;
+    void lifecycle.shutdown();
+  });
+  lifecycle.defer(name, async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => {});
+  });
 }
 
 /** The prebuilt bundle when there is one (compiled code), else the sources, bundled at start-up. */
@@ -59,6 +78,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     maxAttempts: config.vision.maxAttempts,
     model: config.vision.model,
     reuse: config.reuse,
+    webhooks: config.webhooks,
     retryBaseDelayMs: options.retryBaseDelayMs,
     log: log.child({ component: 'activities' }),
   });
@@ -77,16 +97,20 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     // throttled to 80 % of the heartbeat timeout (16 s), too slow for a user pressing "cancel".
     maxHeartbeatThrottleInterval: '2 seconds',
   });
-  const running = worker.run();
-  running.catch((err: unknown) => {
-    log.fatal({ err }, 'worker stopped unexpectedly');
-    process.exitCode = 1;
-    void lifecycle.shutdown();
+  // Deliveries poll a task queue of their own, so a worker whose slots are all busy with pages
+  // still delivers at once (and a receiver that hangs never holds a page's slot).
+  const webhookWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: webhookTaskQueue(config.temporal.taskQueue),
+    activities: createWebhookActivities({
+      pool, webhooks: config.webhooks, publicUrl: config.publicUrl, pricing: config.pricing, metrics, log: log.child({ component: 'webhooks' }),
+    }),
+    maxConcurrentActivityTaskExecutions: WEBHOOK_SLOTS,
+    shutdownGraceTime: '10 seconds',
   });
-  lifecycle.defer('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch(() => {});
-  });
+  runUntilShutdown(worker, 'worker', log, lifecycle);
+  runUntilShutdown(webhookWorker, 'webhook worker', log, lifecycle);
   log.info({ taskQueue: config.temporal.taskQueue, concurrency: config.vision.concurrency, model: config.vision.model }, 'worker started');
   return worker;
 }

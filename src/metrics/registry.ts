@@ -9,6 +9,8 @@ import client from 'prom-client';
 /** Seconds; model calls take from a second to minutes. */
 const MODEL_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
 const RENDER_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Seconds from an event to its delivery: well under a second normally, hours for a receiver that was down. */
+const WEBHOOK_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400];
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60];
 
 export function createMetrics() {
@@ -48,6 +50,25 @@ export function createMetrics() {
       name: 'ocr_model_tokens_total',
       help: 'Tokens of every model call, by kind ("prompt" = input, "completion" = output), model and the call\'s outcome ("ok" or the error class); a stopped call\'s completion is estimated from what it wrote',
       labelNames: ['kind', 'model', 'outcome'] as const,
+      registers,
+    }),
+    webhookDeliveries: new client.Counter({
+      name: 'ocr_webhook_deliveries_total',
+      help: 'Webhook deliveries (one event to one receiver) by event and outcome ("delivered", or "failed": refused by the receiver or out of time)',
+      labelNames: ['event', 'outcome'] as const,
+      registers,
+    }),
+    webhookAttempts: new client.Counter({
+      name: 'ocr_webhook_attempts_total',
+      help: 'Webhook delivery attempts by event and result ("delivered", "retry": to be tried again, "refused": never again)',
+      labelNames: ['event', 'result'] as const,
+      registers,
+    }),
+    webhookLatency: new client.Histogram({
+      name: 'ocr_webhook_delivery_latency_seconds',
+      help: 'From a webhook event to its delivery, retries included, by event',
+      labelNames: ['event'] as const,
+      buckets: WEBHOOK_BUCKETS,
       registers,
     }),
     renderDuration: new client.Histogram({

@@ -6,7 +6,8 @@ import {
 import type { Activities } from '../activities/index.js';
 import { OCR_STATUS } from './search-attributes.js';
 import { batchWindow, inputPages, splitIntoBatches, TASK_FATAL_ERROR, type OcrTaskInput, type OcrTaskProgress, type OcrTaskResult } from './types.js';
-import type { TaskStatus } from '../contract/index.js';
+import { finalEventOf, type TaskStatus } from '../contract/index.js';
+import { createNotifier, type Notifier } from './notify.js';
 
 const { startTask, finishTask } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -102,9 +103,13 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
   };
 
   const running: Promise<void>[] = [];
+  let notifier: Notifier = createNotifier(input.taskId, undefined);
   try {
-    await startTask(input.taskId);
+    // Runs from before webhooks recorded no answer here: they raise nothing, as they did.
+    const started = await startTask(input.taskId);
+    notifier = createNotifier(input.taskId, started?.webhooks);
     setStatus('processing');
+    notifier.raise('task.started');
     let batchError: string | undefined;
 
     for (const pages of batches) {
@@ -117,6 +122,8 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
           .then((result) => {
             progress.done += result.completed + result.skipped;
             progress.failed += result.failed;
+            // The last batch's progress is the final event's to tell.
+            if (progress.done + progress.failed < progress.total) notifier.progress({ done: progress.done, failed: progress.failed });
           })
           .catch((err: unknown) => {
             if (isCancellation(err)) throw err;
@@ -143,14 +150,21 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
     // (partial when other pages have content), with the batch's error as their reason.
     const status = await finishTask({ taskId: input.taskId, error: fatal, unfinished: batchError });
     setStatus(status);
+    // Raised once the status is recorded: a receiver that fetches the task sees its outcome.
+    notifier.raise(finalEventOf(status));
+    await notifier.started();
     return { status };
   } catch (err) {
     if (isCancellation(err)) {
       // Every batch has to acknowledge the cancellation (its model calls aborted) before the task is
       // recorded as cancelled; recording must happen although the workflow itself is cancelled.
       await Promise.allSettled(running);
-      await CancellationScope.nonCancellable(() => finishTask({ taskId: input.taskId, cancelled: true }));
-      setStatus('cancelled');
+      await CancellationScope.nonCancellable(async () => {
+        await finishTask({ taskId: input.taskId, cancelled: true });
+        setStatus('cancelled');
+        notifier.raise('task.cancelled');
+        await notifier.started();
+      });
     }
     throw err;
   }

@@ -1,5 +1,5 @@
 /** Types and constants shared by the workflow, the activities and the code that starts workflows. */
-import type { FinalTaskStatus, TaskStatus } from '../contract/index.js';
+import type { FinalTaskStatus, TaskStatus, WebhookEvent } from '../contract/index.js';
 
 /** ApplicationFailure type for errors that doom the whole task (bad key, unknown model). */
 export const TASK_FATAL_ERROR = 'TaskFatalError';
@@ -25,6 +25,34 @@ export interface OcrTaskInput {
 }
 
 export interface OcrTaskResult { status: FinalTaskStatus }
+
+/** What startTask tells a run (recorded in its history, so a replay raises the same events). */
+export interface StartedTask {
+  /** Absent: the task has no webhook (and runs from before webhooks recorded nothing). */
+  webhooks?: WebhookPlan;
+}
+
+/** Which events a run raises, how often progress, and how long each delivery keeps trying. */
+export interface WebhookPlan { events: WebhookEvent[]; progressIntervalMs: number; retryMs: number }
+
+/** The task queue of webhook activities, beside the task's own: worker.ts polls both. */
+export const webhookTaskQueue = (taskQueue: string) => `${taskQueue}-webhooks`;
+
+/** One event of a task, delivered by a workflow of its own (webhook-delivery.ts). */
+export interface WebhookDeliveryInput {
+  taskId: string;
+  /** The webhook-id of every attempt. */
+  eventId: string;
+  type: WebhookEvent;
+  /** Workflow time of the event (epoch ms): its payload's timestamp, and where the retry window starts. */
+  occurredAt: number;
+  retryMs: number;
+  /** task.progress: the pages done and failed as the run counted them when raising it (the task row may be further along by the time the body is made). */
+  pages?: { done: number; failed: number };
+}
+
+/** ApplicationFailure type of a delivery that must not be tried again (a 4xx, a refused address, the window over). */
+export const WEBHOOK_REFUSED = 'WebhookRefused';
 
 /** What progressQuery answers: the workflow's own view, from the batches that have reported. */
 export interface OcrTaskProgress {

@@ -92,7 +92,6 @@ test('bad options are a 400 naming the option and the rule, and make no task', a
     [{ image_format: 'gif' }, /^Option "image_format": expected one of auto, png, jpeg, webp$/],
     [{ prompt: 'x'.repeat(2001) }, /^Option "prompt": expected at most 2000 characters$/],
     [{ prompt: 'bell \u0007' }, /^Option "prompt": expected plain text/],
-    [{ webhook_url: 'https://example.com/hook' }, /^Option "webhook_url" is not supported by this version yet$/],
     [{ disable_cache: 'maybe' }, /^Option "disable_cache": expected true or false$/],
     [{ pages: '3-' }, /^Option "pages": expected page ranges such as 1-3,5,10-12 \("3-" is not one\)$/],
     [{ pages: '5-3' }, /^Option "pages": expected ranges from low to high \("5-3"\)$/],
@@ -106,6 +105,11 @@ test('bad options are a 400 naming the option and the rule, and make no task', a
     assert.equal(body.code, 'invalid_option');
     assert.match(String(body.detail), message);
   }
+  // This server has no WEBHOOK_SECRET: it cannot sign, so it takes no webhook.
+  const unsigned = await submit('/api/async/pdf', pdf, 'hook.pdf', { webhook_url: 'https://example.com/hook' });
+  assert.equal(unsigned.status, 400);
+  assert.equal(unsigned.body.code, 'webhooks_not_configured');
+  assert.match(String(unsigned.body.detail), /^Option "webhook_url": this server has no WEBHOOK_SECRET/);
   const batch = new FormData();
   batch.append('dpi', '10');
   batch.append('files', new Blob([new Uint8Array(pdf)]), 'a.pdf');

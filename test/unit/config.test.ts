@@ -121,3 +121,37 @@ test('a bad MODEL_PRICES or PRICE_CURRENCY is named, with an example of the righ
   }
   assert.throws(() => parseConfig({ PRICE_CURRENCY: 'dollars' }), /PRICE_CURRENCY="dollars": expected a three-letter currency code such as USD/);
 });
+
+test('webhooks: off by default; WEBHOOK_URL needs WEBHOOK_SECRET; a bad secret is named but never repeated', () => {
+  const none = parseConfig({});
+  assert.deepEqual(none.webhooks, {
+    secret: undefined, serviceUrl: undefined, serviceEvents: ['task.completed', 'task.partial', 'task.failed', 'task.cancelled'],
+    progressIntervalMs: 30_000, retryMs: 24 * 3_600_000, allowPrivate: false,
+  });
+  assert.equal(none.publicUrl, '');
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const on = parseConfig({
+    WEBHOOK_URL: 'https://hooks.example.com/ocr?token=abc', WEBHOOK_SECRET: secret, WEBHOOK_EVENTS: 'task.failed, task.started',
+    WEBHOOK_PROGRESS_INTERVAL: '5', WEBHOOK_RETRY_HOURS: '2', WEBHOOK_ALLOW_PRIVATE: 'true', PUBLIC_URL: 'https://ocr.example.com/',
+  });
+  assert.deepEqual(on.webhooks, {
+    secret, serviceUrl: 'https://hooks.example.com/ocr?token=abc', serviceEvents: ['task.started', 'task.failed'], progressIntervalMs: 5000, retryMs: 7_200_000, allowPrivate: true,
+  });
+  assert.equal(on.publicUrl, 'https://ocr.example.com');
+  assert.throws(() => parseConfig({ WEBHOOK_URL: 'https://hooks.example.com/ocr' }), (err: ConfigError) => {
+    assert.deepEqual(err.problems, ['WEBHOOK_URL is set but WEBHOOK_SECRET is not: every delivery is signed (make a secret with `ocr webhook-secret`)']);
+    return true;
+  });
+  for (const bad of ['whsec_short', 'whsec_not base64!!', 'MfKQ9r8G']) {
+    assert.throws(() => parseConfig({ WEBHOOK_SECRET: bad }), (err: ConfigError) => {
+      assert.equal(err.problems.length, 1);
+      assert.match(err.problems[0]!, /^WEBHOOK_SECRET: expected whsec_ followed by the base64 of 24 to 64 random bytes/);
+      assert.ok(!err.message.includes(bad), 'the value is not repeated');
+      return true;
+    });
+  }
+  assert.throws(() => parseConfig({ WEBHOOK_EVENTS: 'task.done' }), /WEBHOOK_EVENTS="task.done": unknown event "task.done"/);
+  assert.throws(() => parseConfig({ WEBHOOK_URL: 'ftp://x', WEBHOOK_SECRET: secret }), /WEBHOOK_URL="ftp:\/\/x": expected an http\(s\) URL/);
+  // The secret without its prefix is what the specification's libraries take too.
+  assert.equal(parseConfig({ WEBHOOK_SECRET: secret.slice(6) }).webhooks.secret, secret.slice(6));
+});

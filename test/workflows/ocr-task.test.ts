@@ -101,7 +101,7 @@ function createMocks(batch: (pages: number[]) => Promise<{ completed: number; fa
   const activities: MockActivities = {
     startTask: (taskId) => {
       record.events.push(`start ${taskId}`);
-      return Promise.resolve();
+      return Promise.resolve({});
     },
     async ocrBatch({ pages }) {
       record.started.push(pages[0]!);

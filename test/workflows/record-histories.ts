@@ -15,6 +15,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -38,11 +40,22 @@ const crashes = new Map<number, number>();
 let stack: Stack;
 let connection: Connection;
 let client: Client;
+/** Webhook requests answered 500 while above 0, then 200 (a receiver without checks: older checkouts have no helper for one). */
+let receiverFailures = 0;
+const receiver = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(receiverFailures-- > 0 ? 500 : 200).end());
+});
 before(async () => {
   await mkdir(outDir, { recursive: true });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   // Batches of 2, one model call at a time: the window is 3 batches (batchWindow for one worker).
   stack = await startStack({
-    env: { PDF_DPI: '72', BATCH_SIZE: '2', CONCURRENCY: '1', MAX_RETRIES: '2' },
+    env: {
+      PDF_DPI: '72', BATCH_SIZE: '2', CONCURRENCY: '1', MAX_RETRIES: '2',
+      // A fixed secret: older checkouts ignore these variables.
+      WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_PROGRESS_INTERVAL: '1',
+    },
     wrapVision: (vision) => ({
       async recognize(image, options) {
         const reply = await vision.recognize(image, options);
@@ -62,6 +75,7 @@ before(async () => {
 after(async () => {
   await connection?.close();
   await stack?.stop();
+  receiver.close();
 });
 
 const tags = (n: number, first: number) => Array.from({ length: n }, (_, i) => first + i);
@@ -156,6 +170,32 @@ const scenarios: Record<string, () => Promise<void>> = {
     await finished(id, 'completed');
     await save('pdf-partial', id, firstRun);
     await save('pdf-retried-run', id);
+  },
+
+  /**
+   * Six pages with a webhook for every event: task.started, task.progress (at most one a second) and
+   * task.completed, each a webhookDeliveryWorkflow of its own; the first delivery is answered 500
+   * once (its activity retried). Saves the task's run and the first delivery's.
+   */
+  async 'pdf-webhooks'() {
+    receiverFailures = 1;
+    stack.stub.latencyMs = 300;
+    const { port } = receiver.address() as AddressInfo;
+    const form = new FormData();
+    form.append('webhook_url', `http://127.0.0.1:${port}/hook`);
+    form.append('webhook_events', 'task.started,task.progress,task.completed');
+    form.append('file', new Blob([new Uint8Array(makePdf(tags(6, 71)))]), 'webhooks.pdf');
+    const res = await fetch(`${stack.api}/api/async/pdf`, { method: 'POST', body: form });
+    assert.equal(res.status, 200, await res.clone().text());
+    const id = String(((await res.json()) as { task_id: string }).task_id);
+    await finished(id, 'completed');
+    stack.stub.latencyMs = 0;
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    const children = (history.events ?? []).flatMap((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? []);
+    assert.ok(children.length >= 2, 'started and completed, at least');
+    await client.workflow.getHandle(children[0]!).result();
+    await save('pdf-webhooks', id);
+    await save('webhook-delivery', children[0]!);
   },
 
   /**

@@ -61,7 +61,7 @@ describe('recorded histories replay with the current workflow code', () => {
 });
 
 /**
- * The workflow with `replacements` applied to a copy of ocr-task.ts, bundled. The copy's relative
+ * The workflows with `replacements` applied to a copy of ocr-task.ts, bundled. The copy's relative
  * imports are pointed back at src/, so only that one file differs from the real bundle.
  */
 async function bundleChanged(replacements: Record<string, string>): Promise<string> {
@@ -72,6 +72,8 @@ async function bundleChanged(replacements: Record<string, string>): Promise<stri
     code = code.replaceAll(from, to);
   }
   code = code.replace(/from '(\.\.?\/[^']+)'/g, (_, rel: string) => `from '${path.join(path.dirname(source), rel)}'`);
+  // The other workflows as they are, so their histories replay with this bundle too.
+  code += `\nexport { webhookDeliveryWorkflow } from '${path.join(path.dirname(source), 'webhook-delivery.js')}';\n`;
   const dir = await mkdtemp(path.join(testEnv.scratchDir, 'changed-workflow-'));
   const file = path.join(dir, 'ocr-task.ts');
   await writeFile(file, code);

@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import { formatPageRanges, parsePageRanges } from '../../tasks/page-ranges.js';
-import { IMAGE_FORMATS, MAX_PROMPT_CHARS, TASK_DPI, TASK_STATUSES, type TaskOptions } from '../../contract/index.js';
+import { FINAL_WEBHOOK_EVENTS, IMAGE_FORMATS, MAX_PROMPT_CHARS, TASK_DPI, TASK_STATUSES, WEBHOOK_EVENTS, type TaskOptions } from '../../contract/index.js';
+import { parseWebhookEvents } from '../../webhooks/settings.js';
+import { MAX_WEBHOOK_URL_CHARS, webhookUrlProblem } from '../../webhooks/url.js';
 
 export const MAX_BATCH_STATUS_IDS = 50;
 export const MAX_BATCH_FILES = 20;
@@ -47,9 +49,6 @@ export const batchStatusBody = z.object({
 
 const binary = (description: string) => z.string().meta({ override: { type: 'string', format: 'binary' }, description });
 
-/** Options the submit routes will take in later versions: refused until then rather than ignored (a client would pay for what it did not ask). */
-export const FUTURE_OPTIONS = ['webhook_url'] as const;
-
 /**
  * A task's options (contract TaskOptions), as multipart fields beside the file or query parameters:
  * strings, parsed here. An empty field is as good as none. `models`: MODELS, the allowlist.
@@ -80,6 +79,24 @@ export function taskOptionsFields(models: readonly string[]) {
       .meta({ description: 'true: call the model for every page, even one an earlier task read with the same file, page, model, prompt and rendering (whose result is otherwise copied, at no cost)' }),
     image_format: z.preprocess(unset, z.enum(IMAGE_FORMATS, { message: `expected one of ${IMAGE_FORMATS.join(', ')}` }).optional())
       .meta({ description: 'How page images are sent: auto (the smaller of PNG and JPEG), png, jpeg or webp; default IMAGE_FORMAT' }),
+    webhook_url: z.preprocess(unset, z.string().superRefine((value, ctx) => {
+      const problem = webhookUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }).optional())
+      .meta({
+        description: `Where this task's events are posted, signed per Standard Webhooks with the server's WEBHOOK_SECRET (http or https, at most ${MAX_WEBHOOK_URL_CHARS} characters; `
+          + 'a host that resolves to a loopback, private or link-local address is refused unless the server sets WEBHOOK_ALLOW_PRIVATE)',
+        example: 'https://example.com/ocr-events',
+      }),
+    webhook_events: z.preprocess(unset, z.string().transform((list, ctx) => {
+      try {
+        return parseWebhookEvents(list);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }).optional())
+      .meta({ description: `Which events go to webhook_url, comma-separated: some of ${WEBHOOK_EVENTS.join(', ')}; default the final ones (${FINAL_WEBHOOK_EVENTS.join(', ')})`, example: 'task.completed,task.failed,task.progress' }),
   }) satisfies z.ZodType<TaskOptions, unknown>;
 }
 

@@ -123,6 +123,11 @@ export function listOperations(config: Config): Operation[] {
       description: '`latest_progress` holds the same figures as `detailed_progress` (the old service always sent null).',
       params: taskParams, ok: { description: 'The progress', schema: r.TaskProgress }, errors: TASK_ERRORS,
     },
+    {
+      method: 'get', path: '/api/tasks/:id/webhooks', operationId: 'getTaskWebhooks', tag: TASKS, summary: "The task's webhook events and their deliveries",
+      description: 'Each event the task raised (oldest first), with one delivery per receiver: attempts, the last status code or error, the next attempt, the outcome.',
+      params: taskParams, ok: { description: 'The events', schema: r.TaskWebhooks }, errors: TASK_ERRORS,
+    },
     { method: 'get', path: '/api/tasks/:id/batches', operationId: 'getTaskBatches', tag: TASKS, summary: "The task's page batches", params: taskParams, ok: { description: 'The batches', schema: r.TaskBatches }, errors: TASK_ERRORS },
     {
       method: 'get', path: '/api/tasks/:id/export', operationId: 'exportTask', tag: TASKS, summary: 'The result as a download (json, txt or md)',

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import type * as contract from '../../contract/index.js';
-import { BATCH_STATUSES, IMAGE_FORMATS, PAGE_STATUSES, PAGE_WARNINGS, TASK_STATUSES, TASK_TYPES, TASK_WARNINGS } from '../../contract/index.js';
+import {
+  BATCH_STATUSES, IMAGE_FORMATS, PAGE_STATUSES, PAGE_WARNINGS, TASK_STATUSES, TASK_TYPES, TASK_WARNINGS, WEBHOOK_EVENTS, WEBHOOK_OUTCOMES,
+} from '../../contract/index.js';
 import { taskId } from '../http/schemas.js';
 
 const int = z.number().int();
@@ -58,6 +60,8 @@ const TaskOptions = z.object({
   dpi: z.number().int().optional(),
   image_format: z.enum(IMAGE_FORMATS).optional(),
   disable_cache: z.literal(true).optional(),
+  webhook_url: z.string().optional(),
+  webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).optional(),
 }).meta({ description: "What the caller chose for the task when submitting it (the submit routes' fields); {} when nothing: the service's settings apply" }) satisfies z.ZodType<contract.TaskOptions>;
 const TaskWarnings = z.array(z.enum(TASK_WARNINGS)).meta({ description: '`pdf_repaired`: the PDF was damaged and mupdf rebuilt it to read it (its pages are those recovered; some may be missing or wrong); [] when nothing was noticed about the file' });
 
@@ -240,6 +244,28 @@ export const BatchSubmitted = z.object({
 
 export const Cancelled = z.object({ status: z.literal('success'), task_id: taskId, message: z.string() });
 export const Retried = Cancelled.extend({ retried_pages: int });
+const WebhookDelivery = z.object({
+  target: z.enum(['task', 'service']).meta({ description: "`task`: the task's webhook_url; `service`: the server's WEBHOOK_URL" }),
+  url: z.string().meta({ description: "The receiver's URL without its query string" }),
+  attempts: int,
+  last_attempt_at: dateTime.nullable(),
+  last_status_code: int.nullable().meta({ description: "The receiver's last HTTP status; null when it never answered" }),
+  last_error: z.string().nullable().meta({ description: 'Why the last attempt did not deliver' }),
+  next_attempt_at: dateTime.nullable().meta({ description: 'When the next attempt is due, while pending' }),
+  outcome: z.enum(WEBHOOK_OUTCOMES).meta({ description: '`pending`: still trying; `delivered`: a 2xx; `failed`: refused (a 4xx but 408 and 429, a redirect, a private address) or out of time (WEBHOOK_RETRY_HOURS)' }),
+  delivered_at: dateTime.nullable(),
+}) satisfies z.ZodType<contract.WebhookDeliveryView>;
+export const TaskWebhooks = z.object({
+  status: z.literal('success'),
+  task_id: taskId,
+  events: z.array(z.object({
+    id: z.string().meta({ description: 'The webhook-id header, the same on every attempt', example: 'msg_5f0c3b1de0a44e5c9d6a1f2b3c4d5e6f' }),
+    type: z.enum(WEBHOOK_EVENTS),
+    occurred_at: dateTime,
+    deliveries: z.array(WebhookDelivery),
+  })),
+}).meta({ id: 'TaskWebhooks' }) satisfies z.ZodType<contract.TaskWebhooks>;
+
 export const Deleted = z.object({ status: z.literal('success'), task_id: taskId, message: z.literal('任务已删除') });
 
 const checks = z.record(z.string(), z.string()).meta({ description: 'Per dependency (database, temporal): "ok" or why not' });

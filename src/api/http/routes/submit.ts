@@ -36,6 +36,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
   const tmpDir = path.join(deps.config.dataDir, 'tmp');
   const { limits } = deps.config;
+  const optionRules = { models: deps.config.vision.models, webhooks: { signed: deps.config.webhooks.secret !== undefined, allowPrivate: deps.config.webhooks.allowPrivate } };
 
   /**
    * Receives the upload, runs `handle` (once per Idempotency-Key: a repeat gets the first request's
@@ -45,7 +46,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     const key = idempotencyKey(ctx);
     const { files: upload, fields } = await receiveUpload(ctx, tmpDir, { field: FILE_FIELD, maxBytes, tooLargeMessage: `文件过大，最大支持${maxBytes / MB}MB` });
     try {
-      const options = parseTaskOptions(fields, ctx.query, deps.config.vision.models);
+      const options = await parseTaskOptions(fields, ctx.query, optionRules);
       return await submitOnce(deps.pool, key, requestFingerprint(kind, upload.sha256, options), () => handle(upload, options), (s) => s.taskId);
     } finally {
       await upload.discard();
@@ -170,7 +171,7 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     try {
       if (files.length === 0) throw httpError(400, 'missing_file', `未收到文件 (no file in field "${BATCH_FIELD}")`);
       // The options apply to every file of the batch.
-      const options = parseTaskOptions(fields, ctx.query, deps.config.vision.models);
+      const options = await parseTaskOptions(fields, ctx.query, optionRules);
       const fingerprint = requestFingerprint('batch', files.map((f) => f.sha256), options);
       const { submitted: { submitted, failed }, replay } = await submitOnce(deps.pool, key, fingerprint, async () => {
         const answer: { submitted: BatchTask[]; failed: Array<{ filename: string; error: string; code: string }> } = { submitted: [], failed: [] };

@@ -1,4 +1,4 @@
-/** Task queries: list, one task, its result, pages, progress and batches, and batch status. */
+/** Task queries: list, one task, its result, pages, progress, batches and webhook deliveries, and batch status. */
 import Router from '@koa/router';
 import { taskPageNumbers } from '../../../tasks/page-ranges.js';
 import type { TaskList } from '../../../contract/index.js';
@@ -12,6 +12,8 @@ import { batchStatusBody, listQuery, MAX_BATCH_STATUS_IDS, pageNumber, PAGE_NUMB
 import { hasPageResults, pageWithContent, taskDetails, taskResult, taskSummary } from '../../views/task-view.js';
 import { getTasks, listTasks } from '../../../store/tasks.js';
 import { getPage, joinedContent, listPages } from '../../../store/pages.js';
+import { listTaskDeliveries } from '../../../store/webhooks.js';
+import { taskWebhooks } from '../../views/webhook-view.js';
 
 export function taskRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
@@ -49,6 +51,11 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
   router.get('/api/tasks/:id', async (ctx) => {
     const task = await findTask(pool, ctx.params.id);
     ctx.body = { status: 'success', data: taskDetails(task, await listPages(pool, task.id, { withContent: false }), pricing) };
+  });
+
+  router.get('/api/tasks/:id/webhooks', async (ctx) => {
+    const task = await findTask(pool, ctx.params.id);
+    ctx.body = taskWebhooks(task.id, await listTaskDeliveries(pool, task.id));
   });
 
   router.get('/api/tasks/:id/result', async (ctx) => {
