@@ -145,6 +145,20 @@ describe('final events', () => {
   });
 });
 
+test('on the batch route the webhook applies to each file\'s task', async () => {
+  const path = '/batch';
+  const form = new FormData();
+  form.append('webhook_url', receiver.url(path));
+  form.append('files', new Blob([new Uint8Array(await taggedImage(9151))]), 'a.png');
+  form.append('files', new Blob([new Uint8Array(makePdf([9152]))]), 'b.pdf');
+  const res = await fetch(`${stack.api}/api/async/batch`, { method: 'POST', body: form });
+  const body = (await res.json()) as { submitted_tasks: Array<{ task_id: string }> };
+  assert.equal(res.status, 200, JSON.stringify(body));
+  const hooks = await receiver.waitFor(path, 2);
+  assert.deepEqual(new Set(hooks.map((h) => h.payload.data.task_id)), new Set(body.submitted_tasks.map((t) => t.task_id)));
+  assert.deepEqual(hooks.map((h) => h.payload.type), ['task.completed', 'task.completed']);
+});
+
 describe('retries', () => {
   test('500, 500, then 200: three attempts under one webhook-id, delivered once', async () => {
     const path = '/flaky';
