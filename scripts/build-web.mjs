@@ -13,10 +13,11 @@ import * as esbuild from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = path.join(root, 'dist/web');
 const sourceDir = path.join(root, 'src/web');
-// The page imports the contract the server shares: a change there is a change of the page.
-const sourceDirs = [sourceDir, path.join(root, 'src/contract')];
+// The page imports the contract and the Markdown renderer the server shares: a change there is a
+// change of the page.
+const sourceDirs = [sourceDir, path.join(root, 'src/contract'), path.join(root, 'src/render')];
 
-/** True when dist/web/manifest.json is newer than every file under src/web and src/contract. */
+/** True when dist/web/manifest.json is newer than every file under the source directories. */
 async function upToDate() {
   let built;
   try {

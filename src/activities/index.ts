@@ -53,7 +53,8 @@ export interface ActivityDeps {
   log: Logger;
 }
 
-export interface BatchInput { taskId: string; pages: number[] }
+/** `fresh`: read by the model whatever an earlier task holds for these pages (OcrTaskInput.fresh). */
+export interface BatchInput { taskId: string; pages: number[]; fresh?: boolean }
 export interface BatchResult { completed: number; failed: number; skipped: number }
 export interface FinishInput {
   taskId: string;
@@ -208,7 +209,7 @@ export function createActivities(deps: ActivityDeps) {
         // Fetched when the first page needs drawing: a batch whose pages are all reused never needs the file.
         let fetched: Promise<string> | undefined;
         const file = () => (fetched ??= cachedFilePath(pool, deps.cacheDir, task.file_sha256));
-        const settings = settingsOf(task);
+        const settings = input.fresh ? { ...settingsOf(task), reuse: false } : settingsOf(task);
         // Every page runs to its end before the batch reports: a batch retried while some of its
         // pages were still in flight would send those pages to the model twice.
         const settled = await Promise.allSettled(

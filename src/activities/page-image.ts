@@ -1,8 +1,8 @@
 /** Turns a stored file and a page number into the image the model is sent. */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
 import type { PageWarning } from '../contract/index.js';
 import { encodePixels } from '../images/encode.js';
+import { backgroundFor, needsOf, uprightPipeline, type Source } from '../images/upright.js';
 import type { PdfPool, RenderOptions } from '../pdf/pool.js';
 import { ACCEPTED_IMAGE_TYPES, type ImageInput } from '../vision/client.js';
 
@@ -28,50 +28,6 @@ export class UnreadablePageError extends Error {
  */
 export interface PageImage extends ImageInput { width: number; height: number; blank: boolean; warnings: PageWarning[] }
 
-/** An image file, or one mupdf converted; and which of its frames. */
-interface Source { input: string | Buffer; page: number }
-
-/** What an image or frame needs before the model sees it. */
-interface Needs {
-  /** The EXIF (or TIFF) orientation: 1 is upright, 2–8 mirrored or turned. */
-  orientation: number;
-  /** It has an alpha channel (which may still be opaque everywhere). */
-  alpha: boolean;
-  /** Its size as stored, in pixels. */
-  width: number;
-  height: number;
-}
-
-async function needsOf({ input, page }: Source): Promise<Needs> {
-  const { orientation, hasAlpha, width, height } = await sharp(input, { page }).metadata();
-  return { orientation: orientation ?? 1, alpha: hasAlpha, width, height };
-}
-
-// Luminance (0–255) above which the opaque part of an image is light ink, to be set on black.
-const LIGHT_INK = 160;
-
-/**
- * The background for an image with transparency, or undefined when nothing of it is transparent.
- * Models see transparent pixels as whatever colour they hold (often black, or white), so black text
- * on transparency can become black on black and white text white on white: the opaque pixels (the
- * ink) decide, light ink goes on black and dark ink on white.
- */
-async function backgroundFor({ input, page }: Source): Promise<string | undefined> {
-  const { data } = await sharp(input, { page }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  let transparent = false;
-  let ink = 0;
-  let luminance = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    const alpha = data[i + 3]!;
-    if (alpha < 255) transparent = true;
-    if (alpha < 128) continue;
-    ink++;
-    luminance += 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
-  }
-  if (!transparent) return undefined;
-  return ink > 0 && luminance / ink > LIGHT_INK ? '#000000' : '#ffffff';
-}
-
 /**
  * An image or frame as the model should see it: turned upright as its orientation says (a phone
  * photo stored sideways or upside down: the model reads pixels as stored), set on an opaque
@@ -87,8 +43,7 @@ async function prepared(source: Source, { maxSide, encoding }: RenderOptions, se
   if (sendable && needs.orientation <= 1 && background === undefined && !downscale) {
     return { data: await sendable.data(), mimeType: sendable.mimeType, width: needs.width, height: needs.height, blank: false, warnings: [] };
   }
-  let pipeline = sharp(source.input, { page: source.page }).rotate();
-  if (background !== undefined) pipeline = pipeline.flatten({ background });
+  let pipeline = uprightPipeline(source, background);
   if (downscale) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside' });
   // Encoded from pixels made once: each encoding would otherwise decode the file again.
   const { data: pixels, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });

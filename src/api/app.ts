@@ -7,6 +7,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { docsRoutes } from './openapi/routes.js';
 import { submitRoutes } from './http/routes/submit.js';
 import { taskRoutes } from './http/routes/tasks.js';
+import { pageRoutes } from './http/routes/pages.js';
 import { exportRoutes } from './http/routes/export.js';
 import { controlRoutes } from './http/routes/control.js';
 import { metricsRoutes } from './http/routes/metrics.js';
@@ -34,7 +35,7 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
   if (deps.config.metrics.public) app.use(metrics.routes());
 
   app.use(requirePassword(deps.config.http.password));
-  for (const router of [submitRoutes(deps), taskRoutes(deps), exportRoutes(deps), controlRoutes(deps), systemRoutes(deps), metrics, webAppRoutes(deps)]) {
+  for (const router of [submitRoutes(deps), taskRoutes(deps), pageRoutes(deps), exportRoutes(deps), controlRoutes(deps), systemRoutes(deps), metrics, webAppRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

@@ -3,6 +3,7 @@ import type { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { PdfPool } from '../pdf/pool.js';
+import type { PagePreviews } from '../previews/page-previews.js';
 import type { Pool } from '../store/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { TaskLifecycle } from '../tasks/lifecycle.js';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   temporalConnection: Connection;
   /** Inspects uploaded PDFs off the event loop. */
   pdf: PdfPool;
+  /** Page images for review, drawn by their own render threads. */
+  previews: PagePreviews;
   metrics: Metrics;
   /** The Temporal SDK's own metrics, when a worker runs in this process. */
   sdkMetricsUrl?: string;

@@ -197,3 +197,11 @@ export interface AsyncSubmitted {
   /** A repeat of an earlier submit with the same Idempotency-Key: this is the task the first made. */
   idempotent_replay?: true;
 }
+
+/**
+ * GET /api/tasks/{id}/pages/{n}/image: the page as the model saw it, `width` pixels across (a PDF
+ * page is drawn at that width, an image is never enlarged), WebP unless PNG is asked for.
+ */
+export const PAGE_IMAGE_WIDTH = { min: 64, max: 2000, default: 1000 } as const;
+export const PAGE_IMAGE_FORMATS = ['webp', 'png'] as const;
+export type PageImageFormat = (typeof PAGE_IMAGE_FORMATS)[number];

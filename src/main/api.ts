@@ -1,11 +1,16 @@
 /** Starts the HTTP API (Koa) with its Temporal client. */
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { createPdfPool } from '../pdf/pool.js';
+import { openDiskCache } from '../previews/disk-cache.js';
+import { createPagePreviews } from '../previews/page-previews.js';
+import { filesCacheDir } from '../store/files.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createTaskLifecycle } from '../tasks/lifecycle.js';
 import { listenForTaskEvents } from '../store/events.js';
@@ -38,6 +43,14 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   // One thread is plenty: the API only opens PDFs to count their pages.
   const pdf = createPdfPool(1);
   lifecycle.defer('api pdf thread', () => pdf.close());
+  // Page images for review on threads of their own: a burst of thumbnails must not hold up the
+  // inspection of an upload (nor any route: nothing is drawn on the event loop).
+  const previewThreads = createPdfPool(Math.min(2, availableParallelism()));
+  lifecycle.defer('api preview threads', () => previewThreads.close());
+  const previews = createPagePreviews({
+    pool, pdf: previewThreads, filesDir: filesCacheDir(config),
+    cache: await openDiskCache(path.join(config.dataDir, 'cache', 'pages'), config.pageImageCacheBytes),
+  });
   const wsLog = log.child({ component: 'websocket' });
   const hub = createTaskHub({ db: pool, log: wsLog, pricing: config.pricing, pingIntervalMs: config.http.wsPingIntervalMs });
   const metrics = options.metrics ?? createMetrics();
@@ -52,7 +65,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
 
   const tasks = createTaskLifecycle({ pool, temporal, config, log: log.child({ component: 'tasks' }) });
   const app = createApp({
-    config, pool, temporal, tasks, temporalConnection: connection, pdf, metrics, sdkMetricsUrl: options.sdkMetricsUrl,
+    config, pool, temporal, tasks, temporalConnection: connection, pdf, previews, metrics, sdkMetricsUrl: options.sdkMetricsUrl,
     websocketStats: () => hub.stats(), log: log.child({ component: 'api' }),
   });
   const server = http.createServer(app.callback());

@@ -1,6 +1,5 @@
 /** Starts a Temporal worker that runs ocrTask workflows and their activities. */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -10,6 +9,7 @@ import { createLimiter } from '../activities/limiter.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../store/pool.js';
 import { createPdfPool } from '../pdf/pool.js';
+import { filesCacheDir } from '../store/files.js';
 import { createVisionClient, type VisionClient } from '../vision/client.js';
 import { instrumentPdfPool, instrumentVision } from '../metrics/instrument.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
@@ -74,7 +74,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
     limiter: createLimiter(config.vision.concurrency),
     concurrency: config.vision.concurrency,
     countWorkers: () => countActivityWorkers(connection.workflowService, config.temporal.namespace, config.temporal.taskQueue),
-    cacheDir: path.join(config.dataDir, 'cache', 'files'),
+    cacheDir: filesCacheDir(config),
     maxAttempts: config.vision.maxAttempts,
     model: config.vision.model,
     reuse: config.reuse,

@@ -78,6 +78,12 @@ export function createMetrics() {
       buckets: RENDER_BUCKETS,
       registers,
     }),
+    previews: new client.Counter({
+      name: 'ocr_page_previews_total',
+      help: 'Page images served for review (GET /api/tasks/{id}/pages/{n}/image), by where they came from ("cache" on disk, "render", "not_modified")',
+      labelNames: ['source'] as const,
+      registers,
+    }),
   };
 }
 

@@ -16,6 +16,8 @@ export interface PdfPool {
   inspectImage(path: string): Promise<ImageInspection>;
   /** One page (1-based) encoded for the model, and whether it is blank (then `data` is empty). */
   render(path: string, pageNumber: number, options: RenderOptions, signal?: AbortSignal): Promise<EncodedPage>;
+  /** A page (1-based; an image's frame) as a person reviews it beside its text (thread.ts, preview). */
+  preview(request: PreviewRequest, signal?: AbortSignal): Promise<Buffer>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
   /**
@@ -29,6 +31,9 @@ export interface PdfPool {
 
 /** How pages are drawn (PDF_DPI, IMAGE_MAX_SIDE) and encoded (IMAGE_FORMAT, JPEG_QUALITY). */
 export interface RenderOptions extends PageSize { encoding: ImageEncoding }
+
+/** Which page of which stored file, at what width and in which format. */
+export interface PreviewRequest { path: string; mimeType: string; pageNumber: number; width: number; format: 'webp' | 'png' }
 
 /** A page as the model is sent it: `width` × `height` pixels, or nothing when blank. */
 export interface EncodedPage {
@@ -66,6 +71,7 @@ export function createPdfPool(threads = availableParallelism()): PdfPool {
       const page = (await pool.run({ path, pageNumber, size: { dpi, maxSide }, encoding }, { name: 'render', signal })) as Omit<EncodedPage, 'data'> & { data: Uint8Array };
       return { ...page, data: toBuffer(page.data) };
     },
+    preview: async (request, signal) => toBuffer((await pool.run(request, { name: 'preview', signal })) as Uint8Array),
     convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),
     // As many tasks at once as threads: Piscina starts a thread for a task that finds none free and
     // hands it the task queued for it, so each warms a thread of its own (test/unit/render.test.ts).

@@ -4,4 +4,4 @@
 import { tsImport } from 'tsx/esm/api';
 
 const thread = await tsImport('./thread.ts', import.meta.url);
-export const { inspect, inspectImage, render, convertImage, warm } = thread;
+export const { inspect, inspectImage, render, convertImage, warm, preview } = thread;

@@ -13,7 +13,8 @@ import { Piscina } from 'piscina';
 import { encodePixels, type ImageEncoding } from '../images/encode.js';
 import { inspectPdf, openPdf, renderLoadedPage, warmUp, type PageSize, type PdfInspection, type PixelBuffer, type RenderedPage } from './document.js';
 import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspection } from './images.js';
-import type { EncodedPage } from './pool.js';
+import type { EncodedPage, PreviewRequest } from './pool.js';
+import { backgroundFor, needsOf, uprightPipeline, type Source } from '../images/upright.js';
 import { pageJpeg, renderScan } from './scanned.js';
 
 // The pages of one batch usually come from the same file: keep the last few documents open.
@@ -61,13 +62,18 @@ function reusedBuffer(): PixelBuffer {
 const scratchBuffer = reusedBuffer();
 const jpegBuffer = reusedBuffer();
 
+/** A loaded PDF page drawn at `size`: from its JPEG when it is a scan (scanned.ts), else by mupdf. */
+async function drawPage(loaded: mupdf.Page, size: PageSize): Promise<RenderedPage> {
+  const scan = pageJpeg(loaded, jpegBuffer);
+  return (scan && (await renderScan(loaded, scan, size))) ?? renderLoadedPage(loaded, size, scratchBuffer);
+}
+
 /** The page's bytes are copied to the caller (a few hundred KB: libvips's buffers cannot be moved). */
 export async function render({ path, pageNumber, size, encoding }: { path: string; pageNumber: number; size: PageSize; encoding: ImageEncoding }): Promise<EncodedPage> {
   const loaded = documentFor(path).loadPage(pageNumber - 1);
   let page: RenderedPage;
   try {
-    const scan = pageJpeg(loaded, jpegBuffer);
-    page = (scan && (await renderScan(loaded, scan, size))) ?? renderLoadedPage(loaded, size, scratchBuffer);
+    page = await drawPage(loaded, size);
   } finally {
     loaded.destroy();
   }
@@ -92,6 +98,41 @@ export async function warm({ size, encoding }: { size: PageSize; encoding: Image
   warmedUp = true;
   await encodePixels(warmUp(size), encoding);
   return 1;
+}
+
+/** Previews of a page people look at, whatever the model was sent: WebP at this quality is sharp enough to read. */
+const PREVIEW_QUALITY = 80;
+/** The image types the model is sent as they are (vision/client.ts, ACCEPTED_IMAGE_TYPES), which libvips reads. */
+const SENT_AS_THEY_ARE: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
+
+/**
+ * A page as the model saw it (upright, flattened, the same rendering) at `width` pixels across, for
+ * a person to review beside its text: a PDF page is drawn at that width (sharper than the model's
+ * copy scaled), an image is scaled down to it, never up.
+ */
+export async function preview({ path, mimeType, pageNumber, width, format }: PreviewRequest): Promise<Uint8Array> {
+  const encoding = { format, quality: PREVIEW_QUALITY };
+  if (mimeType === 'application/pdf') {
+    const loaded = documentFor(path).loadPage(pageNumber - 1);
+    let page: RenderedPage;
+    try {
+      const [x0, , x1] = loaded.getBounds();
+      page = await drawPage(loaded, { dpi: (72 * width) / Math.max(1, x1 - x0), maxSide: 0 });
+    } finally {
+      loaded.destroy();
+    }
+    mupdf.shrinkStore(10);
+    return (await encodePixels(page, encoding)).data;
+  }
+  // A TIFF's page is its frame; formats the model is not sent as they are (BMP…) are converted by
+  // mupdf, as for the model (activities/page-image.ts).
+  const source: Source = mimeType === 'image/tiff' ? { input: path, page: pageNumber - 1 }
+    : SENT_AS_THEY_ARE.has(mimeType) ? { input: path, page: 0 }
+      : { input: convertImageToPng(readFileSync(path)), page: 0 };
+  const needs = await needsOf(source);
+  const background = needs.alpha ? await backgroundFor(source) : undefined;
+  const pipeline = uprightPipeline(source, background).resize({ width, withoutEnlargement: true });
+  return format === 'png' ? pipeline.png().toBuffer() : pipeline.webp({ quality: PREVIEW_QUALITY }).toBuffer();
 }
 
 export function inspectImage({ path }: { path: string }): ImageInspection {

@@ -9,9 +9,12 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyValues } from './copy-binary.js';
-import { withClient, withTransaction, type Pool } from './pool.js';
+import { withClient, withTransaction, type Pool, type Queryable } from './pool.js';
 
 const CHUNK_BYTES = 1024 * 1024;
+
+/** Where a process keeps its local copies of stored files (shared by the processes of one DATA_DIR). */
+export const filesCacheDir = (config: { dataDir: string }) => path.join(config.dataDir, 'cache', 'files');
 
 export interface StoredFile { sha256: string; sizeBytes: number; mimeType: string }
 
@@ -82,4 +85,10 @@ async function fetchIntoCache(pool: Pool, cacheDir: string, sha256: string, targ
     await rm(temp, { force: true });
     throw err;
   }
+}
+
+/** Whether the store still holds the file (a task's file may be gone while its results stay). */
+export async function isFileStored(db: Queryable, sha256: string): Promise<boolean> {
+  const { rowCount } = await db.query('select 1 from files where sha256 = $1', [sha256]);
+  return (rowCount ?? 0) > 0;
 }

@@ -1,6 +1,6 @@
 /** SQL for the pages table: one row per finished page, the checkpoint that retried batches consult. */
-import type { PageStatus, PageWarning, SentImage, TaskCounts } from '../contract/index.js';
-import type { Queryable } from './pool.js';
+import { FINAL_TASK_STATUSES, type PageStatus, type PageWarning, type SentImage, type TaskCounts } from '../contract/index.js';
+import { withTransaction, type Pool, type Queryable } from './pool.js';
 
 export interface PageResult {
   taskId: string;
@@ -82,6 +82,11 @@ export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCou
       page.reuseKey ?? null, Boolean(page.reusedFrom), page.reusedFrom?.promptTokens ?? null, page.reusedFrom?.completionTokens ?? null],
   );
   if (saved.rowCount === 0) return undefined;
+  return recountPages(tx, page.taskId);
+}
+
+/** The task's page counts and tokens, recomputed from its pages (in the caller's transaction). */
+async function recountPages(tx: Queryable, taskId: string): Promise<TaskCounts> {
   const { rows } = await tx.query<TaskCounts>(
     `update tasks t set processed_pages = c.completed, failed_pages = c.failed,
             prompt_tokens = t.earlier_prompt_tokens + c.prompt_tokens,
@@ -100,9 +105,34 @@ export async function savePage(tx: Queryable, page: PageResult): Promise<TaskCou
            from pages where task_id = $1) c
      where t.id = $1
      returning t.processed_pages as processed, t.failed_pages as failed, t.total_pages as total`,
-    [page.taskId],
+    [taskId],
   );
-  return rows[0];
+  return rows[0]!;
+}
+
+/**
+ * Forgets one page's result so that a run reads it again, if the task has finished (checked under
+ * the task's row lock: of two page retries at once, the second finds the task pending and changes
+ * nothing). The page's tokens stay in the task's usage (earlier_*_tokens: they were billed), the
+ * counts follow, and the task is `pending` until that run starts. False when nothing was reset.
+ */
+export async function resetPageForRetry(pool: Pool, taskId: string, pageNumber: number): Promise<boolean> {
+  return withTransaction(pool, async (tx) => {
+    const { rowCount } = await tx.query(
+      `with task as (select id from tasks where id = $1 and status = any($3::text[]) for update),
+            forgotten as (delete from pages p using task where p.task_id = task.id and p.page_number = $2
+                          returning p.prompt_tokens, p.completion_tokens)
+       update tasks set status = 'pending', error_code = null, error_message = null, result_summary = null, completed_at = null,
+              updated_at = now(),
+              earlier_prompt_tokens = earlier_prompt_tokens + (select coalesce(sum(prompt_tokens), 0) from forgotten),
+              earlier_completion_tokens = earlier_completion_tokens + (select coalesce(sum(completion_tokens), 0) from forgotten)
+       where id = (select id from task)`,
+      [taskId, pageNumber, FINAL_TASK_STATUSES],
+    );
+    if (!rowCount) return false;
+    await recountPages(tx, taskId);
+    return true;
+  });
 }
 
 /** What a task's outcome is decided from: its pages' counts and its first failure. */

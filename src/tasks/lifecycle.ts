@@ -10,13 +10,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { isFinalStatus, RETRYABLE_STATUSES, type TaskOptions, type TaskType, type TaskWarning } from '../contract/index.js';
 import { storeFile } from '../store/files.js';
+import { resetPageForRetry } from '../store/pages.js';
 import type { Pool } from '../store/pool.js';
 import { deleteTask, findStrandedTasks, insertTask, resetForRetry, type TaskRow } from '../store/tasks.js';
 import { recordOutcome } from './record.js';
-import { cancelRun, runInput, startRun, waitForRunToClose, type RunTask } from './runs.js';
+import { cancelRun, runInput, startRun, waitForRunToClose, type RunOnly, type RunTask } from './runs.js';
 
 /** Why the lifecycle refused a request; the message is for a person (Chinese first, as clients expect). */
-export type TaskRefusalCode = 'temporal_unavailable' | 'task_not_running' | 'task_not_retryable' | 'previous_run_active';
+export type TaskRefusalCode = 'temporal_unavailable' | 'task_not_running' | 'task_not_retryable' | 'task_not_finished' | 'previous_run_active';
 
 export class TaskRefusal extends Error {
   constructor(readonly code: TaskRefusalCode, message: string) {
@@ -51,6 +52,8 @@ export interface TaskLifecycle {
   submit(file: SubmittedFile, spec: SubmitSpec): Promise<string>;
   /** A new run for the pages without content; how many pages that is. */
   retry(task: TaskRow): Promise<number>;
+  /** A new run for one page of a finished task, whatever its result was (read afresh by the model). */
+  retryPage(task: TaskRow, pageNumber: number): Promise<void>;
   cancel(task: TaskRow): Promise<void>;
   /** Cancels a running task's run, then deletes the task (its pages, and its file unless shared). */
   remove(task: TaskRow): Promise<void>;
@@ -78,6 +81,21 @@ export function createTaskLifecycle({ pool, temporal, config, log }: LifecycleDe
   }
 
   const notRunning = (task: TaskRow) => isFinalStatus(task.status);
+  const busy = () => new TaskRefusal('previous_run_active', '上一次运行尚未结束，请稍后重试 (the previous run has not finished; try again shortly)');
+
+  /**
+   * A run after the task's first, under the same workflow id. Should Temporal refuse it (down), the
+   * task stays pending and recoverStranded starts it later: no page is lost either way.
+   */
+  async function startRetryRun(task: TaskRow, only?: RunOnly): Promise<void> {
+    try {
+      await startRun(temporal, config, task, only);
+    } catch (err) {
+      // Another retry won the race: its run is already doing this work.
+      if (isAlreadyStarted(err)) throw busy();
+      throw err;
+    }
+  }
 
   return {
     async submit(file, spec) {
@@ -116,20 +134,23 @@ export function createTaskLifecycle({ pool, temporal, config, log }: LifecycleDe
         throw new TaskRefusal('task_not_retryable', `只能重试部分失败或失败的任务 (only partial or failed tasks can be retried; this one is ${task.status})`);
       }
       const failedPages = task.total_pages - task.processed_pages;
-      const busy = () => new TaskRefusal('previous_run_active', '上一次运行尚未结束，请稍后重试 (the previous run has not finished; try again shortly)');
       // Checked before anything changes, so a refused retry leaves the task retryable.
       if (!(await waitForRunToClose(temporal, task.id))) throw busy();
       await resetForRetry(pool, task.id);
       // A new run under the same workflow id; the page checkpoint skips every completed page.
-      try {
-        await startRun(temporal, config, task);
-      } catch (err) {
-        // Another retry won the race: its run is already doing this work.
-        if (isAlreadyStarted(err)) throw busy();
-        throw err;
-      }
+      await startRetryRun(task);
       log.info({ taskId: task.id, failedPages }, 'task retry started');
       return failedPages;
+    },
+
+    async retryPage(task, pageNumber) {
+      const running = () => new TaskRefusal('task_not_finished', `任务仍在运行，结束后才能重试单页 (the task is ${task.status}; retry a page once it has finished)`);
+      if (!isFinalStatus(task.status)) throw running();
+      if (!(await waitForRunToClose(temporal, task.id))) throw busy();
+      // Another retry may have started meanwhile: the reset then finds the task pending and changes nothing.
+      if (!(await resetPageForRetry(pool, task.id, pageNumber))) throw running();
+      await startRetryRun(task, { pages: [pageNumber] });
+      log.info({ taskId: task.id, pageNumber }, 'page retry started');
     },
 
     async cancel(task) {

@@ -12,16 +12,19 @@ import { taskPageNumbers } from './page-ranges.js';
 /** Worst case for one page attempt beyond the model timeout: backoff and rendering. */
 const PAGE_OVERHEAD_MS = 60_000;
 
+/** A run of some pages only, read afresh (a page retried on its own). */
+export interface RunOnly { pages: number[] }
+
 /** The settings a run keeps for its whole life (a replay never sees a changed config). */
-export function runInput(config: Config, task: Pick<TaskRow, 'id' | 'total_pages' | 'options'>): OcrTaskInput {
+export function runInput(config: Config, task: Pick<TaskRow, 'id' | 'total_pages' | 'options'>, only?: RunOnly): OcrTaskInput {
   const totalPages = task.total_pages;
-  const batchSize = Math.min(config.pdf.batchSize, totalPages);
+  const batchSize = Math.min(config.pdf.batchSize, only?.pages.length ?? totalPages);
   const attempts = config.vision.maxAttempts;
   return {
     taskId: task.id,
     totalPages,
     // Only when chosen: the input of an ordinary task stays as it was.
-    ...(task.options.pages ? { pages: taskPageNumbers(task) } : {}),
+    ...(only ? { pages: only.pages, fresh: true } : task.options.pages ? { pages: taskPageNumbers(task) } : {}),
     batchSize,
     // One worker's worth to start with; once that many batches run, the workflow asks how many
     // workers poll the task queue and widens its window to match.
@@ -50,8 +53,8 @@ export type RunTask = Pick<TaskRow, 'id' | 'task_type' | 'file_name' | 'total_pa
  * registered (and could not be: the API logged why at start-up) it starts without them rather than
  * not at all.
  */
-export async function startRun(client: Client, config: Config, task: RunTask): Promise<void> {
-  const input = runInput(config, task);
+export async function startRun(client: Client, config: Config, task: RunTask, only?: RunOnly): Promise<void> {
+  const input = runInput(config, task, only);
   const options = { taskQueue: config.temporal.taskQueue, workflowId: task.id, args: [input] as [OcrTaskInput] };
   try {
     const fields = { taskType: task.task_type, fileName: task.file_name, totalPages: task.total_pages, model: task.options.model ?? config.vision.model };

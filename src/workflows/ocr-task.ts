@@ -118,7 +118,7 @@ export async function ocrTaskWorkflow(input: OcrTaskInput): Promise<OcrTaskResul
       if (fatal) break;
       progress.inFlightBatches++;
       running.push(
-        ocrBatch({ taskId: input.taskId, pages })
+        ocrBatch({ taskId: input.taskId, pages, ...(input.fresh ? { fresh: true } : {}) })
           .then((result) => {
             progress.done += result.completed + result.skipped;
             progress.failed += result.failed;

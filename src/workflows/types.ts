@@ -12,6 +12,11 @@ export interface OcrTaskInput {
   totalPages: number;
   /** The pages to read when not all of them (the task's `pages` option); absent: 1..totalPages. */
   pages?: number[];
+  /**
+   * Pages asked for again one by one (POST /api/tasks/{id}/pages/{n}/retry): the model reads them
+   * afresh, never an earlier task's result for them copied instead (CACHE).
+   */
+  fresh?: boolean;
   batchSize: number;
   /**
    * Batches of this task running at once at first (one worker's worth): keeps one huge PDF from

@@ -38,7 +38,7 @@ after(() => stack?.stop());
 
 /** Every method and path the app's routers register, read from a freshly built app (not a hand list). */
 function routerRoutes(): Array<{ method: string; path: string }> {
-  const app = createApp({ config: stack.config, pool: stack.pool, temporal: {} as never, tasks: {} as never, temporalConnection: {} as never, pdf: {} as never, metrics: createMetrics(), websocketStats: {} as never, log: pino({ level: 'silent' }) });
+  const app = createApp({ config: stack.config, pool: stack.pool, temporal: {} as never, tasks: {} as never, temporalConnection: {} as never, pdf: {} as never, previews: {} as never, metrics: createMetrics(), websocketStats: {} as never, log: pino({ level: 'silent' }) });
   const layers = app.middleware.flatMap((m) => (m as { router?: Router }).router?.stack ?? []);
   return layers.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => ({ method: m.toLowerCase(), path: String(layer.path) })));
 }
@@ -94,7 +94,7 @@ describe('the document', () => {
     const limit = op('/{password}/api/tasks').parameters!.find((p) => p.name === 'limit')!.schema;
     assert.deepEqual([limit.type, limit.minimum, limit.maximum, limit.default], ['integer', 1, 1000, 100]);
     const format = op('/{password}/api/tasks/{id}/export').parameters!.find((p) => p.name === 'format')!.schema;
-    assert.deepEqual(format.enum, ['json', 'txt', 'md']);
+    assert.deepEqual(format.enum, ['json', 'txt', 'md', 'html']);
     const ids = op('/{password}/api/tasks/batch/status', 'post').requestBody!.content['application/json']!.schema as { properties: { task_ids: { maxItems: number } } };
     assert.equal(ids.properties.task_ids.maxItems, 50);
     const n = op('/{password}/api/tasks/{id}/pages/{n}').parameters!.find((p) => p.name === 'n')!.schema;
@@ -103,7 +103,7 @@ describe('the document', () => {
     const list = await getJson<{ code: string; detail: string }>(`${stack.api}/api/tasks?limit=1001`);
     assert.deepEqual([list.status, list.body.code, list.body.detail], [400, 'invalid_query', 'limit must be at most 1000']);
     const exported = await getJson<{ code: string; detail: string }>(`${stack.api}/api/tasks/${unknownId}/export?format=pdf`);
-    assert.deepEqual([exported.status, exported.body.code, exported.body.detail], [400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md']);
+    assert.deepEqual([exported.status, exported.body.code, exported.body.detail], [400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md, html']);
     const batch = await fetch(`${stack.api}/api/tasks/batch/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_ids: Array.from({ length: 51 }, () => unknownId) }) });
     assert.deepEqual([batch.status, ((await batch.json()) as { code: string }).code], [400, 'too_many_task_ids']);
   });

@@ -22,6 +22,7 @@ export const httpError = (status: number, code: string, detail: string) => new H
 const REFUSAL_STATUS: Record<TaskRefusalCode, number> = {
   task_not_running: 409,
   task_not_retryable: 409,
+  task_not_finished: 409,
   // Both pass: the client may try again shortly.
   previous_run_active: 503,
   temporal_unavailable: 503,

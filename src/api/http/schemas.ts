@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { formatPageRanges, parsePageRanges } from '../../tasks/page-ranges.js';
-import { FINAL_WEBHOOK_EVENTS, IMAGE_FORMATS, MAX_PROMPT_CHARS, TASK_DPI, TASK_STATUSES, WEBHOOK_EVENTS, type TaskOptions } from '../../contract/index.js';
+import { FINAL_WEBHOOK_EVENTS, IMAGE_FORMATS, MAX_PROMPT_CHARS, PAGE_IMAGE_FORMATS, PAGE_IMAGE_WIDTH, TASK_DPI, TASK_STATUSES, WEBHOOK_EVENTS, type TaskOptions } from '../../contract/index.js';
 import { parseWebhookEvents } from '../../webhooks/settings.js';
 import { MAX_WEBHOOK_URL_CHARS, webhookUrlProblem } from '../../webhooks/url.js';
 
@@ -26,6 +26,15 @@ export const pageNumber = z.coerce.number({ message: PAGE_NUMBER_MESSAGE }).int(
   .meta({ description: 'Page number, from 1', example: 1 });
 export const pageParams = z.object({ id: taskId, n: pageNumber });
 
+const { min: MIN_WIDTH, max: MAX_WIDTH } = PAGE_IMAGE_WIDTH;
+const WIDTH_MESSAGE = `width must be a whole number of pixels from ${MIN_WIDTH} to ${MAX_WIDTH}`;
+export const pageImageQuery = z.object({
+  width: z.coerce.number({ message: WIDTH_MESSAGE }).int(WIDTH_MESSAGE).min(MIN_WIDTH, WIDTH_MESSAGE).max(MAX_WIDTH, WIDTH_MESSAGE).default(PAGE_IMAGE_WIDTH.default)
+    .meta({ description: 'Width in pixels (a PDF page is drawn at it; an image is scaled down to it, never up)' }),
+  format: z.enum(PAGE_IMAGE_FORMATS, { message: `format must be one of ${PAGE_IMAGE_FORMATS.join(', ')}` }).default('webp')
+    .meta({ description: 'Image format' }),
+});
+
 export const listQuery = z.object({
   status: z.enum(TASK_STATUSES, { message: `status must be one of ${TASK_STATUSES.join(', ')}` }).optional()
     .meta({ description: 'Only tasks with this status' }),
@@ -35,10 +44,10 @@ export const listQuery = z.object({
     .meta({ description: 'Tasks to skip' }),
 });
 
-export const EXPORT_FORMATS = ['json', 'txt', 'md'] as const;
+export const EXPORT_FORMATS = ['json', 'txt', 'md', 'html'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const exportQuery = z.object({
-  format: z.enum(EXPORT_FORMATS).default('json').meta({ description: 'json: the result with task details; txt: the Markdown as text; md: the Markdown under a heading' }),
+  format: z.enum(EXPORT_FORMATS).default('json').meta({ description: 'json: the result with task details; txt: the Markdown as text; md: the Markdown under a heading; html: one self-contained page (math rendered, fonts inside, no script), named after the uploaded file' }),
 });
 
 export const batchStatusBody = z.object({

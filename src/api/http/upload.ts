@@ -56,6 +56,9 @@ export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOpti
   try {
     parser = busboy({
       headers: ctx.req.headers,
+      // Browsers, curl and fetch send a file name's UTF-8 bytes as they are; busboy's default
+      // (latin1) would store a Chinese name as mojibake.
+      defParamCharset: 'utf8',
       limits: { files: opts.maxFiles, fileSize: opts.maxBytes, fields: 20, fieldSize: 64 * 1024, parts: opts.maxFiles + 40, headerPairs: 100 },
     });
   } catch (err) {

@@ -66,7 +66,7 @@ function responses(op: Operation, bearer: boolean): ZodOpenApiResponsesObject {
   const content = ok.content ? Object.fromEntries(Object.entries(ok.content).map(([type, schema]) => [type, { schema }])) : ok.schema && json(ok.schema);
   const headers = ok.headers && Object.fromEntries(Object.entries(ok.headers).map(([name, description]) => [name, { description, schema: { type: 'string' as const } }]));
   const result: ZodOpenApiResponsesObject = { [ok.status ?? 200]: { description: ok.description, ...(content && { content }), ...(headers && { headers }) } };
-  for (const [status, other] of Object.entries(op.other ?? {})) result[status as Status] = { description: other.description, content: json(other.schema) };
+  for (const [status, other] of Object.entries(op.other ?? {})) result[status as Status] = { description: other.description, ...(other.schema ? { content: json(other.schema) } : {}) };
   const errors: Partial<Record<number, string[]>> = { ...op.errors };
   // A wrong password looks like an unknown route.
   if (!op.public) errors[404] = ['not_found', ...(errors[404] ?? [])];

@@ -8,8 +8,9 @@ import type { z } from 'zod';
 import { IMAGE_MAX_PIXELS } from '../http/image-check.js';
 import type { Config } from '../../config.js';
 import { EXPORT_CONTENT_TYPES } from '../http/routes/export.js';
+import { HTML_EXPORT_CSP } from '../../export/html.js';
 import {
-  batchStatusBody, batchUploadForm, docsAssetParams, exportQuery, idempotencyHeader, listQuery, MAX_BATCH_FILES, MAX_BATCH_STATUS_IDS, pageParams, taskParams, uploadForm,
+  batchStatusBody, batchUploadForm, docsAssetParams, exportQuery, idempotencyHeader, listQuery, pageImageQuery, MAX_BATCH_FILES, MAX_BATCH_STATUS_IDS, pageParams, taskParams, uploadForm,
 } from '../http/schemas.js';
 import * as r from './responses.js';
 
@@ -32,7 +33,7 @@ export interface Operation {
   /** The success answer; `content` instead of `schema` for answers that are not (only) JSON. */
   ok: { status?: number; description: string; schema?: z.ZodType; content?: Record<string, z.ZodType>; headers?: Record<string, string> };
   /** Other answers that are not `{detail, code}` errors. */
-  other?: Record<number, { description: string; schema: z.ZodType }>;
+  other?: Record<number, { description: string; schema?: z.ZodType }>;
   /** Error codes by status, answered as `{detail, code}`. */
   errors?: Partial<Record<400 | 404 | 409 | 413 | 422 | 503, string[]>>;
 }
@@ -119,6 +120,16 @@ export function listOperations(config: Config): Operation[] {
       errors: { 400: ['invalid_page_number'], 404: ['task_not_found', 'page_out_of_range', 'page_not_ready'] },
     },
     {
+      method: 'get', path: '/api/tasks/:id/pages/:n/image', operationId: 'getPageImage', tag: TASKS, summary: 'The page as the model saw it, as an image',
+      description: 'Drawn on demand from the stored file (turned upright and flattened as for the model) at the asked width, and kept on disk '
+        + '(PAGE_IMAGE_CACHE_MB). Also while the task runs, and for an image task (page 1; a TIFF has a page per frame). '
+        + 'The answer never changes: it carries an `ETag` (a matching `If-None-Match` is answered 304) and `Cache-Control: private, max-age=31536000, immutable`.',
+      params: pageParams, query: pageImageQuery,
+      ok: { description: 'The image', content: { 'image/webp': r.Binary, 'image/png': r.Binary }, headers: { ETag: 'The image\'s version', 'Cache-Control': 'private, max-age=31536000, immutable' } },
+      other: { 304: { description: 'Not modified (If-None-Match matched the ETag): no body' } },
+      errors: { 400: ['invalid_page_number', 'invalid_query'], 404: ['task_not_found', 'page_out_of_range', 'file_not_found'], 422: ['unreadable_page'] },
+    },
+    {
       method: 'get', path: '/api/tasks/:id/progress', operationId: 'getTaskProgress', tag: TASKS, summary: 'Pages done and failed, pages per minute, time left',
       description: '`latest_progress` holds the same figures as `detailed_progress` (the old service always sent null).',
       params: taskParams, ok: { description: 'The progress', schema: r.TaskProgress }, errors: TASK_ERRORS,
@@ -130,13 +141,18 @@ export function listOperations(config: Config): Operation[] {
     },
     { method: 'get', path: '/api/tasks/:id/batches', operationId: 'getTaskBatches', tag: TASKS, summary: "The task's page batches", params: taskParams, ok: { description: 'The batches', schema: r.TaskBatches }, errors: TASK_ERRORS },
     {
-      method: 'get', path: '/api/tasks/:id/export', operationId: 'exportTask', tag: TASKS, summary: 'The result as a download (json, txt or md)',
-      description: 'A partial task exports the pages that succeeded and names the ones that failed.',
+      method: 'get', path: '/api/tasks/:id/export', operationId: 'exportTask', tag: TASKS, summary: 'The result as a download (json, txt, md or html)',
+      description: 'A partial task exports the pages that succeeded and names the ones that failed. '
+        + '`html` is one self-contained page: a section `#page-N` per page (failed ones marked with their error), math rendered with KaTeX (its CSS and fonts inlined when there is math), '
+        + `Markdown sanitized as the web page does; it needs no network and runs no script (\`Content-Security-Policy: ${HTML_EXPORT_CSP}\`, also in a \`<meta>\`).`,
       params: taskParams, query: exportQuery,
       ok: {
-        description: 'The file, with `Content-Disposition: attachment; filename=task_{id}_result.{format}`',
-        content: { [EXPORT_CONTENT_TYPES.json]: r.ExportJson, [EXPORT_CONTENT_TYPES.md]: r.Text, [EXPORT_CONTENT_TYPES.txt]: r.Text },
-        headers: { 'Content-Disposition': 'attachment; filename=task_{id}_result.{format}' },
+        description: 'The file, with `Content-Disposition: attachment; filename=task_{id}_result.{format}` (html: named after the uploaded file, `report.pdf` → `report.html`)',
+        content: { [EXPORT_CONTENT_TYPES.json]: r.ExportJson, [EXPORT_CONTENT_TYPES.md]: r.Text, [EXPORT_CONTENT_TYPES.txt]: r.Text, [EXPORT_CONTENT_TYPES.html]: r.Text },
+        headers: {
+          'Content-Disposition': "attachment; filename=task_{id}_result.{format}; html: `attachment; filename=\"report.html\"; filename*=UTF-8''report.html` (RFC 5987: the name in UTF-8, with an ASCII fallback)",
+          'Content-Security-Policy': `html only: ${HTML_EXPORT_CSP}`,
+        },
       },
       errors: { 400: ['unsupported_format', 'task_not_finished'], 404: ['task_not_found'] },
     },
@@ -149,6 +165,14 @@ export function listOperations(config: Config): Operation[] {
     {
       method: 'post', path: '/api/tasks/:id/retry', operationId: 'retryTask', tag: CONTROL, summary: 'Re-run the failed pages of a partial or failed task',
       params: taskParams, ok: { status: 202, description: 'A new run started', schema: r.Retried }, errors: { 404: ['task_not_found'], 409: ['task_not_retryable'], 503: ['previous_run_active'] },
+    },
+    {
+      method: 'post', path: '/api/tasks/:id/pages/:n/retry', operationId: 'retryPage', tag: CONTROL, summary: 'Re-run one page of a finished task, whatever its result',
+      description: 'The page is read afresh by the model with the task\'s options (never copied from an earlier task, CACHE notwithstanding); '
+        + 'its previous result is replaced by the new one, a failure too. The task is pending, then processing, until the run records its outcome and counts; '
+        + 'WebSocket events and webhooks follow as for any run. The tokens of the previous result stay in the task\'s usage.',
+      params: pageParams, ok: { status: 202, description: 'A run for the page started', schema: r.PageRetried },
+      errors: { 400: ['invalid_page_number'], 404: ['task_not_found', 'page_out_of_range'], 409: ['task_not_finished'], 503: ['previous_run_active', 'temporal_unavailable'] },
     },
     {
       method: 'get', path: '/api/models', operationId: 'listModels', tag: 'System', summary: "The models a task's `model` option may name (MODELS), and the default (MODEL)",

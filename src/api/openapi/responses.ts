@@ -244,6 +244,7 @@ export const BatchSubmitted = z.object({
 
 export const Cancelled = z.object({ status: z.literal('success'), task_id: taskId, message: z.string() });
 export const Retried = Cancelled.extend({ retried_pages: int });
+export const PageRetried = Cancelled.extend({ page_number: int });
 const WebhookDelivery = z.object({
   target: z.enum(['task', 'service']).meta({ description: "`task`: the task's webhook_url; `service`: the server's WEBHOOK_URL" }),
   url: z.string().meta({ description: "The receiver's URL without its query string" }),

@@ -6,9 +6,8 @@
 import type { Config } from '../../config.js';
 import { PAGE_CONFIG_META, type LoginConfig, type PageConfig } from '../../contract/index.js';
 import type { EntryFiles } from './assets.js';
+import { escapeHtml } from '../../render/escape.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 const MB = 1024 * 1024;
 

@@ -1,25 +1,38 @@
-/** GET /api/tasks/{id}/export?format=json|md|txt: the result as a download, in the formats clients of the old service read (docs/compatibility.md, "Export formats"). */
+/** GET /api/tasks/{id}/export?format=json|md|txt|html: the result as a download, in the formats clients of the old service read (docs/compatibility.md, "Export formats"), and as one self-contained HTML page. */
 import Router from '@koa/router';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
 import { findTask } from '../find-task.js';
-import { exportQuery, type ExportFormat } from '../schemas.js';
+import { EXPORT_FORMATS, exportQuery, type ExportFormat } from '../schemas.js';
+import { attachmentDisposition } from '../attachment.js';
+import { HTML_EXPORT_CSP, htmlExportFileName, renderHtmlExport } from '../../../export/html.js';
 import { hasResult, taskResult } from '../../views/task-view.js';
 import { joinedContent, listPages } from '../../../store/pages.js';
 
-export const EXPORT_CONTENT_TYPES = { json: 'application/json; charset=utf-8', md: 'text/markdown; charset=utf-8', txt: 'text/plain; charset=utf-8' } as const satisfies Record<ExportFormat, string>;
+export const EXPORT_CONTENT_TYPES = {
+  json: 'application/json; charset=utf-8', md: 'text/markdown; charset=utf-8', txt: 'text/plain; charset=utf-8', html: 'text/html; charset=utf-8',
+} as const satisfies Record<ExportFormat, string>;
 
 export function exportRoutes(deps: ApiDeps): Router<AuthState> {
   const router = new Router<AuthState>();
 
   router.get('/api/tasks/:id/export', async (ctx) => {
     const query = exportQuery.safeParse(ctx.query);
-    if (!query.success) throw httpError(400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md');
+    if (!query.success) throw httpError(400, 'unsupported_format', `不支持的导出格式，支持: ${EXPORT_FORMATS.join(', ')}`);
     const { format } = query.data;
     const task = await findTask(deps.pool, ctx.params.id);
     // A partial task exports what succeeded and says which pages did not.
     if (!hasResult(task.status)) throw httpError(400, 'task_not_finished', '任务未完成，无法导出');
+    if (format === 'html') {
+      // Named after the upload (the old formats keep the old service's task_<id>_result name).
+      ctx.set('Content-Disposition', attachmentDisposition(htmlExportFileName(task.file_name), `task_${task.id}_result.html`));
+      ctx.set('Content-Security-Policy', HTML_EXPORT_CSP);
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      ctx.type = EXPORT_CONTENT_TYPES.html;
+      ctx.body = await renderHtmlExport(task, await listPages(deps.pool, task.id, { withContent: true }));
+      return;
+    }
     const [content, pages] = await Promise.all([joinedContent(deps.pool, task.id), listPages(deps.pool, task.id, { withContent: format === 'json' })]);
     const failed = pages.filter((p) => p.status === 'failed').map((p) => ({ page_number: p.page_number, error_message: p.error_message }));
     const missing = failed.map((p) => p.page_number).join(', ');

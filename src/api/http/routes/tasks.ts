@@ -1,14 +1,13 @@
 /** Task queries: list, one task, its result, pages, progress, batches and webhook deliveries, and batch status. */
 import Router from '@koa/router';
-import { taskPageNumbers } from '../../../tasks/page-ranges.js';
 import type { TaskList } from '../../../contract/index.js';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
-import { findTask } from '../find-task.js';
+import { findTask, findTaskPage } from '../find-task.js';
 import { jsonBody } from '../json-body.js';
 import { batchesView, detailedProgress, pageStatisticsView } from '../../views/progress-view.js';
-import { batchStatusBody, listQuery, MAX_BATCH_STATUS_IDS, pageNumber, PAGE_NUMBER_MESSAGE, taskId } from '../schemas.js';
+import { batchStatusBody, listQuery, MAX_BATCH_STATUS_IDS, taskId } from '../schemas.js';
 import { hasPageResults, pageWithContent, taskDetails, taskResult, taskSummary } from '../../views/task-view.js';
 import { getTasks, listTasks } from '../../../store/tasks.js';
 import { getPage, joinedContent, listPages } from '../../../store/pages.js';
@@ -83,14 +82,7 @@ export function taskRoutes(deps: ApiDeps): Router<AuthState> {
 
   router.get('/api/tasks/:id/pages/:n', async (ctx) => {
     const task = await findTask(pool, ctx.params.id);
-    const parsed = pageNumber.safeParse(ctx.params.n);
-    if (!parsed.success) throw httpError(400, 'invalid_page_number', PAGE_NUMBER_MESSAGE);
-    const n = parsed.data;
-    const pages = taskPageNumbers(task);
-    if (!pages.includes(n)) {
-      const which = task.options.pages ? `the task reads pages ${task.options.pages}` : `the task has ${task.total_pages} pages`;
-      throw httpError(404, 'page_out_of_range', `页码超出范围 (${which})`);
-    }
+    const n = findTaskPage(task, ctx.params.n);
     const page = await getPage(pool, task.id, n);
     if (!page) throw httpError(404, 'page_not_ready', '页面结果不存在 (the page has no result yet)');
     ctx.body = { status: 'success', data: { task_id: task.id, page_number: n, page_result: pageWithContent(page) } };
