@@ -31,6 +31,10 @@ export interface Api {
   getResult(id: string): Promise<TaskResult>;
   cancel(id: string): Promise<void>;
   retry(id: string): Promise<void>;
+  /** Reads one page of a finished task again. */
+  retryPage(id: string, pageNumber: number): Promise<void>;
+  /** The page as the model saw it, `width` pixels across (an <img> source). */
+  pageImageUrl(id: string, pageNumber: number, width: number): string;
   remove(id: string): Promise<void>;
   /** `options`: the task options (multipart fields beside the file), only those that are set. */
   upload(file: Blob, fileName: string, kind: 'image' | 'pdf', options: Record<string, string>, onProgress: (fraction: number) => void): Promise<AsyncSubmitted>;
@@ -70,6 +74,10 @@ export function createApi(prefix: string, uploadOrigin: string): Api {
     async retry(id) {
       await call('POST', `${taskPath(id)}/retry`);
     },
+    async retryPage(id, pageNumber) {
+      await call('POST', `${taskPath(id)}/pages/${pageNumber}/retry`);
+    },
+    pageImageUrl: (id, pageNumber, width) => url(`${taskPath(id)}/pages/${pageNumber}/image?width=${width}`),
     async remove(id) {
       await call('DELETE', taskPath(id));
     },

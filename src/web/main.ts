@@ -32,7 +32,7 @@ const syncSubscriptions = () => {
   });
 };
 
-const results = createResultView(api);
+const results = createResultView(api, store);
 const cards = createTaskCards({ api, store, results, onChange: syncSubscriptions, onDeleted: () => void history.reload() });
 // The history counts a new task (its card stays under Uploads) and shows the ones cleared from there.
 const uploads = createUploads({ api, config, store, cards, onTasksChanged: () => void history.reload() });

@@ -14,3 +14,10 @@ export const markdownToSafeHtml: (markdown: string) => string = createMarkdownRe
 export function renderMarkdownInto(el: HTMLElement, markdown: string): void {
   el.innerHTML = markdownToSafeHtml(markdown);
 }
+
+/** The rendered Markdown in an element of its own, outside the document (for counting search matches). */
+export function renderDetached(markdown: string): HTMLElement {
+  const el = document.createElement('div');
+  renderMarkdownInto(el, markdown);
+  return el;
+}

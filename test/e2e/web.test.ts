@@ -56,7 +56,13 @@ test('upload an image and a 5-page PDF together: live progress to 100 %, rendere
   await page.locator(`${card('paper.pdf')} .act-view`).click();
   const body = page.locator('dialog.result .markdown-body');
   await body.locator('.katex-display').first().waitFor();
+  // A PDF opens on its first page, beside its image; "all pages" is its whole text.
+  assert.equal(await page.locator('dialog.result .page-select').inputValue(), '1');
+  assert.equal(await body.locator('h1').innerText(), 'Page 100');
+  assert.equal(await page.locator('dialog.result .page-figure').isVisible(), true);
+  await page.locator('dialog.result .page-select').selectOption('0');
   assert.ok(await body.locator('.katex').count() >= 10, 'inline and display math of five pages');
+  assert.equal(await page.locator('dialog.result .page-figure').isHidden(), true);
   assert.equal(await body.locator('h1').first().innerText(), 'Page 100');
   await screenshot(page, 'result-rendered', { fullPage: false });
 
