@@ -199,6 +199,21 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 
   /**
+   * Three pages completed, then page 2 read again on its own (POST …/pages/2/retry): a second run
+   * under the same workflow id with `pages: [2]` and `fresh: true`. Saves that run.
+   */
+  async 'pdf-page-retry'() {
+    const id = await submitPdf(tags(3, 81), 'page-retry');
+    await finished(id, 'completed');
+    const res = await fetch(`${stack.api}/api/tasks/${id}/pages/2/retry`, { method: 'POST' });
+    assert.equal(res.status, 202, await res.text());
+    await finished(id, 'completed');
+    const handle = client.workflow.getHandle(id);
+    const { runId } = await handle.describe();
+    await save('pdf-page-retry', id, runId);
+  },
+
+  /**
    * One-off for a checkout older than 1125e9d (not in the default list): a run started with the
    * search attributes, as an API of 1125e9d or later starts it, on a worker that does not upsert
    * them. That mixed deploy is what `patched('ocr-status-search-attribute')` exists for.
