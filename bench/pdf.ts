@@ -26,6 +26,7 @@ import { bytesFigures } from './bytes.js';
 import { adminDatabase } from '../test/helpers/services.js';
 import { machine, peakRssMb, root, startOcrProcess, stopProcess } from './processes.js';
 import { loopingEvery, pageAnswer, qualityFigures } from './quality.js';
+import { previewFigures } from './previews.js';
 import { webhookFigures } from './webhooks.js';
 
 const execFileAsync = promisify(execFile);
@@ -324,6 +325,21 @@ try {
     }
   }
 
+  if (wanted('previews')) {
+    // No worker: its rendering would share the cores with the API's. The tasks stay pending, and
+    // their pages can be looked at all the same.
+    const services = await startServices({ workers: 0 });
+    try {
+      const figures = await previewFigures.run({
+        apiUrl: services.apiUrl, apiPid: services.api.pid!,
+        submit: async (pdf, name) => upload(services.apiUrl, 'pdf', await scratchFile(pdf), name),
+      });
+      for (const line of figures) report(`previews      ${line}`);
+    } finally {
+      await services.stop();
+    }
+  }
+
   const doc = `# Benchmarks
 
 Written by \`npm run bench\` (bench/pdf.ts) on ${new Date().toISOString().slice(0, 10)}.
@@ -367,6 +383,13 @@ first model call's 6 s on this machine; each page is then read from its JPEG (sr
 The webhooks line submits 100 one-page images over 50 s, each with a webhook_url pointing at a
 receiver on this machine that verifies every signature with \`standardwebhooks\`; the latency runs
 from the task's completed_at to the arrival of its task.completed at the receiver.
+
+The previews lines ask one \`ocr api\` (no worker runs) for page images over HTTP, as the review
+page does: each page of a text PDF and of a scanned one at width 1000, one request after another
+(drawn by the API's render threads, then from its disk cache, then revalidated with If-None-Match),
+and \`GET /api/tasks/{id}\` every 20 ms, first with nothing else to do, then while bursts of 50
+cold thumbnails (a task's whole strip) are asked for all at once (as over HTTP/2) and six at a time
+(as a browser sends them over HTTP/1.1), and while cached ones are asked for all at once.
 
 For reference, zerox measured 113 s and 386 MB peak RSS for the 200-page scenario on this kind of machine.
 

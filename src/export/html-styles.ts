@@ -1,17 +1,17 @@
 /**
  * The HTML export's own stylesheet (inlined: the document's CSP allows no other): readable type,
  * light or dark as the reader's system is, KaTeX displays that scroll instead of overflowing, and a
- * page per section when printed. The `.markdown-body` rules follow the web page's (src/web/styles/app.css).
+ * page per section when printed. Rendered Markdown looks as in the web page (src/render/markdown-styles.ts).
  */
 export const EXPORT_STYLES = `
 :root {
   color-scheme: light dark;
-  --fg: #1f2328; --bg: #ffffff; --muted: #59636e; --border: #d1d9e0; --surface: #f6f8fa;
+  --fg: #1f2328; --bg: #ffffff; --muted: #59636e; --border: #d1d9e0; --surface: #f6f8fa; --surface-2: var(--surface);
   --link: #0969da; --error-fg: #a40e26; --error-bg: #fff1f0; --error-border: #ffcecb;
 }
 @media (prefers-color-scheme: dark) {
   :root {
-    --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --border: #3d444d; --surface: #151b23;
+    --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --border: #3d444d; --surface: #151b23; --surface-2: var(--surface);
     --link: #4493f8; --error-fg: #ffa198; --error-bg: #2d1417; --error-border: #8e1519;
   }
 }
@@ -46,21 +46,6 @@ a { color: var(--link); }
 .page-label { font-size: 0.8rem; font-weight: 600; letter-spacing: 0.04em; text-transform: uppercase; margin: 0.5rem 0 0.75rem; }
 .page-label a { color: var(--muted); text-decoration: none; }
 .page-error { margin: 0.5rem 0; }
-.markdown-body { overflow-wrap: break-word; }
-.markdown-body > :first-child { margin-top: 0; }
-.markdown-body h1 { font-size: 1.5rem; line-height: 1.3; }
-.markdown-body h2 { font-size: 1.25rem; line-height: 1.35; }
-.markdown-body h3 { font-size: 1.1rem; }
-.markdown-body table { border-collapse: collapse; display: block; overflow-x: auto; max-width: 100%; margin: 1rem 0; }
-.markdown-body th, .markdown-body td { border: 1px solid var(--border); padding: 0.35rem 0.7rem; }
-.markdown-body th { background: var(--surface); }
-.markdown-body pre { background: var(--surface); padding: 0.75rem; border-radius: 8px; overflow-x: auto; }
-.markdown-body code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em; }
-.markdown-body img { max-width: 100%; }
-.markdown-body blockquote { margin: 0; padding-left: 1rem; border-left: 3px solid var(--border); color: var(--muted); }
-.markdown-body eq { display: inline; }
-.markdown-body eqn, .markdown-body section.eqno { display: block; overflow-x: auto; overflow-y: hidden; padding: 0.25rem 0; }
-.markdown-body .katex-display { overflow-x: auto; overflow-y: hidden; }
 @media print {
   .toc { display: none; }
   .page + .page { border-top: 0; break-before: page; }

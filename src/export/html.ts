@@ -11,6 +11,7 @@ import type { PageRow } from '../store/pages.js';
 import type { TaskRow } from '../store/tasks.js';
 import { inlineKatexCss } from './katex-css.js';
 import { EXPORT_STYLES } from './html-styles.js';
+import { MARKDOWN_CSS } from '../render/markdown-styles.js';
 import { escapeHtml } from '../render/escape.js';
 
 /** Also sent as a header; `base-uri`/`form-action` are not covered by default-src. */
@@ -101,7 +102,8 @@ export async function renderHtmlExport(task: ExportTask, pages: ExportPage[]): P
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="color-scheme" content="light dark">',
     `<title>${escapeHtml(task.file_name)}</title>`,
-    `<style>${EXPORT_STYLES}</style>`,
+    `<style>${EXPORT_STYLES}
+${MARKDOWN_CSS}</style>`,
     ...(math ? [`<style>${await inlineKatexCss()}</style>`] : []),
     '</head>',
     '<body>',

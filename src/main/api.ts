@@ -45,10 +45,11 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   lifecycle.defer('api pdf thread', () => pdf.close());
   // Page images for review on threads of their own: a burst of thumbnails must not hold up the
   // inspection of an upload (nor any route: nothing is drawn on the event loop).
-  const previewThreads = createPdfPool(Math.min(2, availableParallelism()));
+  const threads = Math.min(2, availableParallelism());
+  const previewThreads = createPdfPool(threads, { niceness: 10 });
   lifecycle.defer('api preview threads', () => previewThreads.close());
   const previews = createPagePreviews({
-    pool, pdf: previewThreads, filesDir: filesCacheDir(config),
+    pool, pdf: previewThreads, filesDir: filesCacheDir(config), inFlight: 2 * threads,
     cache: await openDiskCache(path.join(config.dataDir, 'cache', 'pages'), config.pageImageCacheBytes),
   });
   const wsLog = log.child({ component: 'websocket' });

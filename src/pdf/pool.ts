@@ -55,14 +55,22 @@ function compiledMupdf(): WebAssembly.Module {
 
 const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-export function createPdfPool(threads = availableParallelism()): PdfPool {
+export interface PoolOptions {
+  /**
+   * A nice value for the threads (Linux lowers only the calling thread's priority): previews people
+   * wait for a moment longer give way to the model's pages and to the API's event loop.
+   */
+  niceness?: number;
+}
+
+export function createPdfPool(threads = availableParallelism(), { niceness }: PoolOptions = {}): PdfPool {
   const pool = new Piscina({
     filename: THREAD_FILE,
     minThreads: 1,
     maxThreads: threads,
     // Threads are cheap to keep but each holds a WASM heap: let idle ones go after a minute.
     idleTimeout: 60_000,
-    workerData: { mupdfWasm: compiledMupdf() },
+    workerData: { mupdfWasm: compiledMupdf(), niceness },
   });
   return {
     inspect: (path) => pool.run({ path }, { name: 'inspect' }) as Promise<PdfInspection>,

@@ -8,6 +8,8 @@
 // Must come first: it decides how the mupdf imported by the modules below gets its WebAssembly.
 import './shared-wasm.js';
 import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { workerData } from 'node:worker_threads';
 import * as mupdf from 'mupdf';
 import { Piscina } from 'piscina';
 import { encodePixels, type ImageEncoding } from '../images/encode.js';
@@ -16,6 +18,16 @@ import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspect
 import type { EncodedPage, PreviewRequest } from './pool.js';
 import { backgroundFor, needsOf, uprightPipeline, type Source } from '../images/upright.js';
 import { pageJpeg, renderScan } from './scanned.js';
+
+// On Linux a thread's own priority (pid 0 is the calling thread); elsewhere, or unpermitted, as it is.
+const { niceness } = workerData as { niceness?: number };
+if (niceness !== undefined) {
+  try {
+    setPriority(0, niceness);
+  } catch {
+    // runs at the normal priority
+  }
+}
 
 // The pages of one batch usually come from the same file: keep the last few documents open.
 const OPEN_DOCUMENTS = 3;

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { PdfPool } from '../pdf/pool.js';
-import { cachedFilePath, isFileStored } from '../store/files.js';
+import { createLimiter, type Limiter } from '../activities/limiter.js';
+import { cachedFilePath, FileNotStoredError } from '../store/files.js';
 import type { Pool } from '../store/pool.js';
 import type { TaskRow } from '../store/tasks.js';
 import type { DiskCache } from './disk-cache.js';
@@ -18,6 +19,12 @@ export interface PreviewAsk { pageNumber: number; width: number; format: Preview
 export interface PagePreview { data: Buffer; mimeType: string; fromCache: boolean }
 
 export interface PagePreviews {
+  /**
+   * Image requests in flight at once (the rest wait, round-robin by task, lower pages first): a
+   * page of 50 thumbnails asked at once would otherwise queue before every other route on the
+   * database pool and the event loop. The route takes it before it reads the task.
+   */
+  gate: Limiter;
   /** A strong ETag, quoted: the same for the same file, page, width and format, whichever task has them. */
   etag(task: TaskRow, ask: PreviewAsk): string;
   /** Undefined when the task's file is no longer stored. */
@@ -35,17 +42,23 @@ export class UnreadablePreviewError extends Error {
 /** Changes when previews would be drawn differently: every ETag and cache entry changes with it. */
 const RENDERER_VERSION = 1;
 
-export interface PreviewDeps { pool: Pool; pdf: PdfPool; cache: DiskCache; filesDir: string }
+/** `inFlight`: requests served at once (PagePreviews.gate); twice the render threads keeps them busy. */
+export interface PreviewDeps { pool: Pool; pdf: PdfPool; cache: DiskCache; filesDir: string; inFlight: number }
 
-export function createPagePreviews({ pool, pdf, cache, filesDir }: PreviewDeps): PagePreviews {
+export function createPagePreviews({ pool, pdf, cache, filesDir, inFlight }: PreviewDeps): PagePreviews {
   const keyOf = (task: TaskRow, { pageNumber, width, format }: PreviewAsk) =>
     createHash('sha256').update([RENDERER_VERSION, task.file_sha256, task.mime_type, pageNumber, width, format].join('\0')).digest('hex');
   // The thumbnails of a task are asked for together, often twice (a page and its strip).
   const drawing = new Map<string, Promise<Buffer | undefined>>();
 
   async function draw(task: TaskRow, ask: PreviewAsk, key: string): Promise<Buffer | undefined> {
-    if (!(await isFileStored(pool, task.file_sha256))) return undefined;
-    const path = await cachedFilePath(pool, filesDir, task.file_sha256);
+    let path: string;
+    try {
+      path = await cachedFilePath(pool, filesDir, task.file_sha256);
+    } catch (err) {
+      if (err instanceof FileNotStoredError) return undefined;
+      throw err;
+    }
     let data: Buffer;
     try {
       data = await pdf.preview({ path, mimeType: task.mime_type, ...ask });
@@ -58,6 +71,7 @@ export function createPagePreviews({ pool, pdf, cache, filesDir }: PreviewDeps):
   }
 
   return {
+    gate: createLimiter(inFlight),
     etag: (task, ask) => `"${keyOf(task, ask).slice(0, 32)}"`,
     async get(task, ask) {
       const key = keyOf(task, ask);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyValues } from './copy-binary.js';
-import { withClient, withTransaction, type Pool, type Queryable } from './pool.js';
+import { withClient, withTransaction, type Pool } from './pool.js';
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -37,6 +37,14 @@ export async function storeFile(pool: Pool, localPath: string, file: StoredFile)
     }
     if (seq !== chunkCount) throw new Error(`file ${localPath} changed while being stored (${seq} chunks, expected ${chunkCount})`);
   });
+}
+
+/** The store has no file with this hash (a task's file may go while its results stay). */
+export class FileNotStoredError extends Error {
+  constructor(sha256: string) {
+    super(`file ${sha256} is not in the store`);
+    this.name = 'FileNotStoredError';
+  }
 }
 
 /**
@@ -70,7 +78,7 @@ async function fetchIntoCache(pool: Pool, cacheDir: string, sha256: string, targ
   try {
     await withClient(pool, async (client) => {
       const { rows } = await client.query<{ chunk_count: number; size_bytes: number }>('select chunk_count, size_bytes from files where sha256 = $1', [sha256]);
-      if (rows.length === 0) throw new Error(`file ${sha256} is not in the store`);
+      if (rows.length === 0) throw new FileNotStoredError(sha256);
       // COPY takes no parameters: the hash is checked to be hex above.
       const stream = client.query(copyTo(`copy (select data from file_chunks where sha256 = '${sha256}' order by seq) to stdout (format binary)`));
       let written = 0;
@@ -87,8 +95,3 @@ async function fetchIntoCache(pool: Pool, cacheDir: string, sha256: string, targ
   }
 }
 
-/** Whether the store still holds the file (a task's file may be gone while its results stay). */
-export async function isFileStored(db: Queryable, sha256: string): Promise<boolean> {
-  const { rowCount } = await db.query('select 1 from files where sha256 = $1', [sha256]);
-  return (rowCount ?? 0) > 0;
-}

@@ -4,6 +4,10 @@
  */
 import DOMPurify from 'dompurify';
 import { createMarkdownRenderer } from '../render/markdown.js';
+import { MARKDOWN_CSS } from '../render/markdown-styles.js';
+
+// How rendered Markdown looks comes with the renderer (the HTML export inlines the same rules).
+document.head.append(Object.assign(document.createElement('style'), { textContent: MARKDOWN_CSS }));
 
 export const markdownToSafeHtml: (markdown: string) => string = createMarkdownRenderer(DOMPurify);
 

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ensureWebBuilt, launchBrowser, openPage, screenshot } from '../helpers/browser.js';
 import { stubMarkdown } from '../helpers/model-stub.js';
 import { makePdf, pageTags } from '../helpers/pdfs.js';
-import { postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
+import { eventually, postFile, startStack, waitForTask, type Stack } from '../helpers/stack.js';
 
 const FIRST = 1001;
 const tags = pageTags(30, FIRST);
@@ -41,21 +41,22 @@ const card = (name: string) => `.card:has(.card-name:text-is("${name}"))`;
 const shownPage = async (page: Page) => Number(await page.locator('dialog.result .page-select').inputValue());
 /** The tag the page image shows, read in the browser from its pixels (16 bars, as the stub reads them). */
 async function imageTag(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const img = document.querySelector<HTMLImageElement>('dialog.result .page-image')!;
+  // A string: this program is type-checked without the DOM's types.
+  return page.evaluate(`(async () => {
+    const img = document.querySelector('dialog.result .page-image');
     await img.decode();
     const canvas = document.createElement('canvas');
     [canvas.width, canvas.height] = [img.naturalWidth, img.naturalHeight];
-    const g = canvas.getContext('2d')!;
+    const g = canvas.getContext('2d');
     g.drawImage(img, 0, 0);
     const y = Math.floor(canvas.height / 2);
     let tag = 0;
     for (let bar = 0; bar < 16; bar++) {
       const x = Math.floor(((bar + 0.5) * canvas.width) / 16);
-      if (g.getImageData(x, y, 1, 1).data[0]! < 128) tag |= 1 << bar;
+      if (g.getImageData(x, y, 1, 1).data[0] < 128) tag |= 1 << bar;
     }
     return tag;
-  });
+  })()`);
 }
 
 async function openResult(page: Page) {
@@ -82,7 +83,7 @@ test('side by side: the page image beside its text, 30 thumbnails with the faile
   assert.equal(await dialog.locator('.page-strip .thumb.failed').getAttribute('data-page'), '5');
   assert.equal(await dialog.locator('.page-strip .thumb[aria-current="page"]').getAttribute('data-page'), '1');
   // The visible thumbnails have loaded their images.
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('dialog.result .thumb img')].slice(0, 3).every((img) => img.complete && img.naturalWidth > 0));
+  await eventually(async () => (await page.evaluate("[...document.querySelectorAll('dialog.result .thumb img')].slice(0, 3).every((img) => img.complete && img.naturalWidth > 0)")) || undefined, 'the first thumbnails loaded');
   await screenshot(page, 'review-side-by-side', { fullPage: false });
 
   // → and ← page through, image and text together.
@@ -181,10 +182,10 @@ test('a phone: thumbnails in a row, the image above its text, nothing wider than
   assert.ok(widths[0] <= widths[1], `page is ${widths[0]}px wide on a ${widths[1]}px screen`);
   assert.equal(await dialog.locator('.search-input').getAttribute('placeholder'), '在结果中搜索');
   // 390 px at twice the density: the 1000 px image is enough (the 2000 px one is for wide, dense screens).
-  await page.waitForFunction(() => {
-    const img = document.querySelector<HTMLImageElement>('dialog.result .page-image');
+  await eventually(async () => (await page.evaluate(`(() => {
+    const img = document.querySelector('dialog.result .page-image');
     return img?.complete && img.naturalWidth > 0 && img.currentSrc.endsWith('width=1000');
-  });
+  })()`)) || undefined, 'the 1000 px page image');
   await screenshot(page, 'review-phone', { fullPage: false });
   assert.deepEqual(errors, []);
   await page.context().close();

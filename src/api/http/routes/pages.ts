@@ -1,5 +1,5 @@
 /** A page for review: its image as the model saw it (GET /api/tasks/{id}/pages/{n}/image). */
-import Router from '@koa/router';
+import Router, { type RouterContext } from '@koa/router';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
@@ -15,6 +15,19 @@ export function pageRoutes(deps: ApiDeps): Router<AuthState> {
   const { pool, previews, metrics } = deps;
 
   router.get('/api/tasks/:id/pages/:n/image', async (ctx) => {
+    // A client gone (a thumbnail scrolled away) leaves the queue at once.
+    const gone = new AbortController();
+    ctx.res.once('close', () => gone.abort());
+    try {
+      await previews.gate.run(() => pageImage(ctx), { key: ctx.params.id, order: Number(ctx.params.n) || 0, signal: gone.signal });
+    } catch (err) {
+      // Nobody to answer: not an error of ours.
+      if (gone.signal.aborted && !ctx.res.writableEnded) return;
+      throw err;
+    }
+  });
+
+  async function pageImage(ctx: RouterContext<AuthState>): Promise<void> {
     const task = await findTask(pool, ctx.params.id);
     const pageNumber = findTaskPage(task, ctx.params.n);
     const query = pageImageQuery.safeParse(ctx.query);
@@ -41,7 +54,7 @@ export function pageRoutes(deps: ApiDeps): Router<AuthState> {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.type = preview.mimeType;
     ctx.body = preview.data;
-  });
+  }
 
   return router;
 }
