@@ -10,7 +10,7 @@ import type { Api } from './api.js';
 import { h, replaceChildren, setText } from './dom.js';
 import { onLangChange, t } from './i18n.js';
 import { createPageStrip } from './page-strip.js';
-import { countMatches, highlightMatches, searchPattern, searchResults, type SearchResults } from './result-search.js';
+import { createSearchBox } from './search-box.js';
 import { FINAL, type TaskState, type TaskStore } from './tasks.js';
 
 export interface ResultView { open(task: TaskState): void }
@@ -45,9 +45,6 @@ async function copyText(text: string): Promise<boolean> {
 const EXPORT_FORMATS = ['md', 'txt', 'json', 'html'] as const;
 /** The page image: 1000 px (the size the server's cache and benchmarks are made for), 2000 on dense screens. */
 const IMAGE_WIDTHS = [1000, 2000] as const;
-/** Pages counted for a search between two turns of the event loop (rendering a page of math takes a few ms). */
-const SEARCH_CHUNK = 20;
-const SEARCH_DELAY_MS = 150;
 
 const isTyping = (target: EventTarget | null) => target instanceof HTMLElement && !!target.closest('input, textarea, select, [contenteditable]');
 
@@ -62,12 +59,14 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
   const select = h('select', { class: 'page-select' });
   const selectLabel = h('span', { class: 'visually-hidden' });
   const pager = h('div', { class: 'pager' }, prev, h('label', {}, selectLabel, select), next);
-  const searchInput = h('input', { type: 'search', class: 'search-input', autocomplete: 'off', spellcheck: false });
-  const searchLabel = h('span', { class: 'visually-hidden' });
-  const searchCount = h('span', { class: 'search-count', role: 'status' });
-  const prevHit = h('button', { type: 'button', class: 'btn btn-icon act-prev-hit', text: '↑', 'aria-keyshortcuts': 'Shift+Enter' });
-  const nextHit = h('button', { type: 'button', class: 'btn btn-icon act-next-hit', text: '↓', 'aria-keyshortcuts': 'Enter' });
-  const search = h('div', { class: 'search', role: 'search' }, h('label', {}, searchLabel, searchInput), searchCount, prevHit, nextHit);
+  const search = createSearchBox({
+    pageNumbers: () => (page === 0 ? [0] : pages().filter((p) => p.status !== 'failed').map((p) => p.page_number)),
+    renderedPage: (n) => (mode === 'raw' ? undefined : renderedPage(n)),
+    markdownOf: (n) => markdownOf(n),
+    shownPage: () => page,
+    showPage: (n) => showPage(n, { keepHit: true }),
+    shownText: () => body.querySelector('.markdown-body, .raw-markdown'),
+  });
   const copy = h('button', { type: 'button', class: 'btn act-copy' });
   const copyStatus = h('span', { class: 'copy-status', role: 'status' });
   const downloadLabel = h('span', { class: 'download-label' });
@@ -82,7 +81,7 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
   const layout = h('div', { class: 'result-layout' }, strip.el, figure, body);
   const dialog = h('dialog', { class: 'result', 'aria-labelledby': 'result-title' },
     h('header', { class: 'result-head' }, title, close),
-    h('div', { class: 'result-tools' }, viewGroup, pager, search, h('div', { class: 'result-actions' }, copy, copyStatus),
+    h('div', { class: 'result-tools' }, viewGroup, pager, search.el, h('div', { class: 'result-actions' }, copy, copyStatus),
       h('div', { class: 'downloads' }, downloadLabel, ...links)),
     notice, layout);
   document.body.append(dialog);
@@ -99,13 +98,7 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
   let retryError = '';
   let stopWatching: (() => void) | undefined;
 
-  let query = '';
-  let hits: SearchResults | undefined;
-  /** The current match, overall (0-based); -1: none. */
-  let hit = -1;
-  let searchRun = 0;
-  let searchTimer: number | undefined;
-  /** Rendered pages outside the document, for counting matches: page number → element. */
+  /** Rendered pages outside the document, for counting search matches: page number → element. */
   let detached = new Map<number, HTMLElement>();
 
   /**
@@ -184,10 +177,7 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
     setText(copy, t('result.copy'));
     setText(downloadLabel, `${t('result.download')}:`);
     setText(selectLabel, t('result.pageSelect'));
-    setText(searchLabel, t('result.search'));
-    searchInput.placeholder = t('result.search');
-    prevHit.setAttribute('aria-label', t('result.prevHit'));
-    nextHit.setAttribute('aria-label', t('result.nextHit'));
+    search.relabel();
     prev.setAttribute('aria-label', t('result.prevPage'));
     next.setAttribute('aria-label', t('result.nextPage'));
     const list = paged() ? pages() : [];
@@ -209,7 +199,6 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
     for (const [i, format] of EXPORT_FORMATS.entries()) {
       links[i]!.href = task ? api.url(`/api/tasks/${encodeURIComponent(task.id)}/export?format=${format}`) : '#';
     }
-    renderSearchCount();
   }
 
   function renderLayout() {
@@ -224,14 +213,14 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
     renderLayout();
     renderFigure();
     renderBody();
-    highlight(false);
+    search.mark();
   };
 
   function showPage(n: number, opts: { keepHit?: boolean } = {}) {
     const list = pages();
     page = n === 0 && paged() ? 0 : list.some((p) => p.page_number === n) ? n : list[0]?.page_number ?? 1;
     // Paging by hand moves the current match to the first on the page shown.
-    if (!opts.keepHit && hits && hits.total > 0) hit = page === 0 ? 0 : hits.firstFrom(page);
+    if (!opts.keepHit) search.pageShown(page);
     render();
     body.scrollTop = 0;
     figure.scrollTop = 0;
@@ -247,90 +236,14 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
     else if (delta < 0 && paged()) showPage(0);
   }
 
-  // ---- search ----
-
-  function renderSearchCount() {
-    const hasQuery = query !== '';
-    prevHit.disabled = nextHit.disabled = !hits || hits.total === 0;
-    if (!hasQuery) return setText(searchCount, '');
-    if (!hits) return setText(searchCount, t('result.searching'));
-    setText(searchCount, hits.total === 0 ? t('result.noMatches') : t('result.matches', { n: hit + 1, total: hits.total }));
-  }
-
-  /** Matches on a page as the viewer shows it (rendered text outside formulas, or the raw Markdown). */
-  function countOn(n: number, pattern: RegExp): number {
-    const source = markdownOf(n);
-    if (mode === 'raw') return [...source.matchAll(pattern)].length;
+  /** A page rendered outside the document, kept for the next search. */
+  function renderedPage(n: number): HTMLElement {
     let el = detached.get(n);
     if (!el) {
-      el = markdown!.renderDetached(source);
+      el = markdown!.renderDetached(markdownOf(n));
       detached.set(n, el);
     }
-    return countMatches(el, pattern);
-  }
-
-  /** Counts the matches page by page, yielding between chunks; a newer search makes an older one stop. */
-  async function runSearch() {
-    const run = ++searchRun;
-    hits = undefined;
-    hit = -1;
-    if (!query || !result || !markdown) {
-      render();
-      return;
-    }
-    renderSearchCount();
-    const pattern = searchPattern(query);
-    const numbers = page === 0 ? [0] : pages().filter((p) => p.status !== 'failed').map((p) => p.page_number);
-    const counts: Array<[number, number]> = [];
-    for (let i = 0; i < numbers.length; i++) {
-      if (i > 0 && i % SEARCH_CHUNK === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        if (run !== searchRun) return;
-      }
-      counts.push([numbers[i]!, countOn(numbers[i]!, pattern)]);
-    }
-    hits = searchResults(counts);
-    hit = hits.firstFrom(page);
-    goToHit(true);
-  }
-
-  /** Highlights the matches on the shown page, the current one apart, and scrolls it into view. */
-  function highlight(scroll: boolean) {
-    if (!query || !hits || hits.total === 0) return;
-    const root = body.querySelector('.markdown-body, .raw-markdown');
-    if (!root) return;
-    const marks = highlightMatches(root, searchPattern(query));
-    const current = hits.at(hit);
-    if (!current || current.page !== page) return;
-    const mark = marks[current.index];
-    if (!mark) return;
-    mark.classList.add('current');
-    if (scroll) mark.scrollIntoView({ block: 'center' });
-  }
-
-  function goToHit(scroll: boolean) {
-    const current = hits?.at(hit);
-    if (current && current.page !== page) {
-      showPage(current.page, { keepHit: true });
-    } else {
-      render();
-    }
-    if (scroll) highlightCurrent();
-  }
-
-  const highlightCurrent = () => body.querySelector('mark.search-hit.current')?.scrollIntoView({ block: 'center' });
-
-  function stepHit(delta: -1 | 1) {
-    if (!hits || hits.total === 0) return;
-    hit = (hit + delta + hits.total) % hits.total;
-    goToHit(true);
-  }
-
-  function setQuery(next: string) {
-    if (next === query) return;
-    query = next;
-    window.clearTimeout(searchTimer);
-    searchTimer = window.setTimeout(() => void runSearch(), SEARCH_DELAY_MS);
+    return el;
   }
 
   // ---- page retry ----
@@ -371,7 +284,7 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
       strip.show(id, paged() ? pages() : []);
       // A PDF opens on its first page, beside its image; "all pages" is one choice away.
       showPage(keepPage ?? pages()[0]?.page_number ?? 1);
-      if (query) void runSearch();
+      search.rerun();
     } catch (err) {
       if (task?.id !== id) return;
       error = t('result.loadFailed', { detail: err instanceof Error ? err.message : String(err) });
@@ -380,31 +293,16 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
   }
 
   close.addEventListener('click', () => dialog.close());
-  rendered.addEventListener('click', () => { mode = 'rendered'; render(); void runSearch(); });
-  raw.addEventListener('click', () => { mode = 'raw'; render(); void runSearch(); });
+  rendered.addEventListener('click', () => { mode = 'rendered'; render(); search.rerun(); });
+  raw.addEventListener('click', () => { mode = 'raw'; render(); search.rerun(); });
   prev.addEventListener('click', () => step(-1));
   next.addEventListener('click', () => step(1));
   select.addEventListener('change', () => {
     const wasAll = page === 0;
     showPage(Number(select.value));
     // The matches of "all pages" are counted in one text, those of single pages page by page.
-    if (query && (wasAll || page === 0)) void runSearch();
+    if (wasAll || page === 0) search.rerun();
   });
-  searchInput.addEventListener('input', () => setQuery(searchInput.value.trim()));
-  searchInput.addEventListener('keydown', (event) => {
-    if (event.key !== 'Enter') return;
-    event.preventDefault();
-    // Enter before the delay is over searches at once.
-    if (searchInput.value.trim() !== query || !hits) {
-      window.clearTimeout(searchTimer);
-      query = searchInput.value.trim();
-      void runSearch();
-      return;
-    }
-    stepHit(event.shiftKey ? -1 : 1);
-  });
-  prevHit.addEventListener('click', () => stepHit(-1));
-  nextHit.addEventListener('click', () => stepHit(1));
   image.addEventListener('error', () => {
     image.classList.add('is-broken');
     renderFigure();
@@ -447,10 +345,7 @@ export function createResultView(api: Api, store: TaskStore): ResultView {
       page = 0;
       retrying.clear();
       retryError = '';
-      query = '';
-      hits = undefined;
-      hit = -1;
-      searchInput.value = '';
+      search.reset();
       image.removeAttribute('src');
       image.removeAttribute('srcset');
       strip.show(opened.id, []);
