@@ -2,9 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import type { PageWarning } from '../contract/index.js';
 import { encodePixels } from '../images/encode.js';
-import { backgroundFor, needsOf, uprightPipeline, type Source } from '../images/upright.js';
+import { ACCEPTED_IMAGE_TYPES, imageSource, uprightNeeds, uprightPipeline, type Source } from '../images/upright.js';
 import type { PdfPool, RenderOptions } from '../pdf/pool.js';
-import { ACCEPTED_IMAGE_TYPES, type ImageInput } from '../vision/client.js';
+import type { ImageInput } from '../vision/client.js';
 
 /**
  * The file passed the checks at upload but this page cannot be drawn (or the image decoded): the
@@ -37,8 +37,7 @@ export interface PageImage extends ImageInput { width: number; height: number; b
  * TIFF frame, an image mupdf converted, are always encoded).
  */
 async function prepared(source: Source, { maxSide, encoding }: RenderOptions, sendable?: { data: () => Promise<Buffer>; mimeType: string }): Promise<PageImage> {
-  const needs = await needsOf(source);
-  const background = needs.alpha ? await backgroundFor(source) : undefined;
+  const { background, ...needs } = await uprightNeeds(source);
   const downscale = maxSide > 0 && Math.max(needs.width, needs.height) > maxSide;
   if (sendable && needs.orientation <= 1 && background === undefined && !downscale) {
     return { data: await sendable.data(), mimeType: sendable.mimeType, width: needs.width, height: needs.height, blank: false, warnings: [] };
@@ -61,9 +60,10 @@ export async function loadPageImage(pdf: PdfPool, filePath: string, mimeType: st
     // An uploaded image is sent as it is (someone chose to have it read), but upright, opaque and
     // no larger than IMAGE_MAX_SIDE. A TIFF's page is its frame (libvips decodes only that one, off
     // the event loop, CMYK made RGB); other types the model does not take are converted by mupdf.
-    if (mimeType === 'image/tiff') return await prepared({ input: filePath, page: pageNumber - 1 }, options);
-    if (ACCEPTED_IMAGE_TYPES.has(mimeType)) return await prepared({ input: filePath, page: 0 }, options, { data: () => readFile(filePath), mimeType });
-    if (mimeType !== 'application/pdf') return await prepared({ input: await pdf.convertImage(filePath, signal), page: 0 }, options);
+    if (mimeType !== 'application/pdf') {
+      const source = imageSource(filePath, mimeType, pageNumber) ?? { input: await pdf.convertImage(filePath, signal), page: 0 };
+      return await prepared(source, options, ACCEPTED_IMAGE_TYPES.has(mimeType) ? { data: () => readFile(filePath), mimeType } : undefined);
+    }
     const { downscaled, ...page } = await pdf.render(filePath, pageNumber, options, signal);
     return { ...page, warnings: downscaled ? ['downscaled'] : [] };
   } catch (err) {

@@ -5,8 +5,20 @@
  */
 import sharp from 'sharp';
 
+/** Image types OpenAI-compatible vision APIs accept as data URLs (and libvips reads); others are converted to PNG first. */
+export const ACCEPTED_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
+
 /** An image file, or one mupdf converted; and which of its frames. */
 export interface Source { input: string | Buffer; page: number }
+
+/**
+ * Where page `pageNumber` of a stored image is, for libvips: a TIFF's page is its frame, an
+ * accepted type is its first frame; undefined for a type mupdf must convert first (BMP…).
+ */
+export function imageSource(path: string, mimeType: string, pageNumber: number): Source | undefined {
+  if (mimeType === 'image/tiff') return { input: path, page: pageNumber - 1 };
+  return ACCEPTED_IMAGE_TYPES.has(mimeType) ? { input: path, page: 0 } : undefined;
+}
 
 /** What an image or frame needs before the model sees it. */
 export interface Needs {
@@ -19,7 +31,7 @@ export interface Needs {
   height: number;
 }
 
-export async function needsOf({ input, page }: Source): Promise<Needs> {
+async function needsOf({ input, page }: Source): Promise<Needs> {
   const { orientation, hasAlpha, width, height } = await sharp(input, { page }).metadata();
   return { orientation: orientation ?? 1, alpha: hasAlpha, width, height };
 }
@@ -33,7 +45,7 @@ const LIGHT_INK = 160;
  * on transparency can become black on black and white text white on white: the opaque pixels (the
  * ink) decide, light ink goes on black and dark ink on white.
  */
-export async function backgroundFor({ input, page }: Source): Promise<string | undefined> {
+async function backgroundFor({ input, page }: Source): Promise<string | undefined> {
   const { data } = await sharp(input, { page }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   let transparent = false;
   let ink = 0;
@@ -47,6 +59,12 @@ export async function backgroundFor({ input, page }: Source): Promise<string | u
   }
   if (!transparent) return undefined;
   return ink > 0 && luminance / ink > LIGHT_INK ? '#000000' : '#ffffff';
+}
+
+/** What the image needs, and the background its transparency is set on (undefined: opaque). */
+export async function uprightNeeds(source: Source): Promise<Needs & { background: string | undefined }> {
+  const needs = await needsOf(source);
+  return { ...needs, background: needs.alpha ? await backgroundFor(source) : undefined };
 }
 
 /** The image or frame turned upright and set on its background (from backgroundFor): what the model is sent, before scaling. */

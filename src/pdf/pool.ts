@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import type { PageImageFormat } from '../contract/index.js';
 import type { ImageEncoding } from '../images/encode.js';
 import type { PageSize, PdfInspection } from './document.js';
 import type { ImageInspection } from './images.js';
@@ -33,7 +34,7 @@ export interface PdfPool {
 export interface RenderOptions extends PageSize { encoding: ImageEncoding }
 
 /** Which page of which stored file, at what width and in which format. */
-export interface PreviewRequest { path: string; mimeType: string; pageNumber: number; width: number; format: 'webp' | 'png' }
+export interface PreviewRequest { path: string; mimeType: string; pageNumber: number; width: number; format: PageImageFormat }
 
 /** A page as the model is sent it: `width` × `height` pixels, or nothing when blank. */
 export interface EncodedPage {

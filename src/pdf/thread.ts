@@ -16,7 +16,7 @@ import { encodePixels, type ImageEncoding } from '../images/encode.js';
 import { inspectPdf, openPdf, renderLoadedPage, warmUp, type PageSize, type PdfInspection, type PixelBuffer, type RenderedPage } from './document.js';
 import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspection } from './images.js';
 import type { EncodedPage, PreviewRequest } from './pool.js';
-import { backgroundFor, needsOf, uprightPipeline, type Source } from '../images/upright.js';
+import { imageSource, uprightNeeds, uprightPipeline } from '../images/upright.js';
 import { pageJpeg, renderScan } from './scanned.js';
 
 // On Linux a thread's own priority (pid 0 is the calling thread); elsewhere, or unpermitted, as it is.
@@ -114,8 +114,6 @@ export async function warm({ size, encoding }: { size: PageSize; encoding: Image
 
 /** Previews of a page people look at, whatever the model was sent: WebP at this quality is sharp enough to read. */
 const PREVIEW_QUALITY = 80;
-/** The image types the model is sent as they are (vision/client.ts, ACCEPTED_IMAGE_TYPES), which libvips reads. */
-const SENT_AS_THEY_ARE: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
 
 /**
  * A page as the model saw it (upright, flattened, the same rendering) at `width` pixels across, for
@@ -136,13 +134,9 @@ export async function preview({ path, mimeType, pageNumber, width, format }: Pre
     mupdf.shrinkStore(10);
     return (await encodePixels(page, encoding)).data;
   }
-  // A TIFF's page is its frame; formats the model is not sent as they are (BMP…) are converted by
-  // mupdf, as for the model (activities/page-image.ts).
-  const source: Source = mimeType === 'image/tiff' ? { input: path, page: pageNumber - 1 }
-    : SENT_AS_THEY_ARE.has(mimeType) ? { input: path, page: 0 }
-      : { input: convertImageToPng(readFileSync(path)), page: 0 };
-  const needs = await needsOf(source);
-  const background = needs.alpha ? await backgroundFor(source) : undefined;
+  // The frame the model saw, from the same source (formats libvips does not read converted by mupdf).
+  const source = imageSource(path, mimeType, pageNumber) ?? { input: convertImageToPng(readFileSync(path)), page: 0 };
+  const { background } = await uprightNeeds(source);
   const pipeline = uprightPipeline(source, background).resize({ width, withoutEnlargement: true });
   return format === 'png' ? pipeline.png().toBuffer() : pipeline.webp({ quality: PREVIEW_QUALITY }).toBuffer();
 }

@@ -5,6 +5,7 @@
  * anything is drawn and a revalidation costs nothing.
  */
 import { createHash } from 'node:crypto';
+import type { PageImageFormat } from '../contract/index.js';
 import type { PdfPool } from '../pdf/pool.js';
 import { createLimiter, type Limiter } from '../activities/limiter.js';
 import { cachedFilePath, FileNotStoredError } from '../store/files.js';
@@ -12,9 +13,7 @@ import type { Pool } from '../store/pool.js';
 import type { TaskRow } from '../store/tasks.js';
 import type { DiskCache } from './disk-cache.js';
 
-export type PreviewFormat = 'webp' | 'png';
-
-export interface PreviewAsk { pageNumber: number; width: number; format: PreviewFormat }
+export interface PreviewAsk { pageNumber: number; width: number; format: PageImageFormat }
 
 export interface PagePreview { data: Buffer; mimeType: string; fromCache: boolean }
 

@@ -94,4 +94,3 @@ async function fetchIntoCache(pool: Pool, cacheDir: string, sha256: string, targ
     throw err;
   }
 }
-

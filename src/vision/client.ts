@@ -14,8 +14,6 @@ import { systemPrompt, USER_PROMPT } from './prompt.js';
 import { createRepetitionDetector, estimateTokens, findRepetition, type Repetition } from './repetition.js';
 import { createServerFeatures, type ServerFeatures } from './server-features.js';
 
-/** Image types OpenAI-compatible vision APIs accept as data URLs; others are converted to PNG first. */
-export const ACCEPTED_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
 
 export interface ImageInput {
   data: Buffer;
