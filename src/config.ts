@@ -119,6 +119,7 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('ocr'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   PAGE_IMAGE_CACHE_MB: int(0, 1_000_000).default(512),
+  PDF_EXPORT_CACHE_MB: int(0, 1_000_000).default(2048),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS, { message: 'expected json or pretty (unset: pretty on a terminal, else json)' }).optional(),
   MODEL_PRICES: modelPrices.optional(),
@@ -164,6 +165,8 @@ export interface Config {
   dataDir: string;
   /** Page images drawn for review, kept on disk under dataDir up to this many bytes (PAGE_IMAGE_CACHE_MB; 0 = none kept). */
   pageImageCacheBytes: number;
+  /** Searchable PDFs made for export, kept on disk under dataDir up to this many bytes (PDF_EXPORT_CACHE_MB; 0 = none kept). */
+  pdfExportCacheBytes: number;
   logLevel: (typeof LOG_LEVELS)[number];
   /** Unset means: pretty on a terminal, JSON lines otherwise (decided by the logger). */
   logFormat: (typeof LOG_FORMATS)[number] | undefined;
@@ -248,6 +251,7 @@ function toConfig(e: Env): Config {
     metrics: { public: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1', workerPort: e.METRICS_PORT },
     dataDir: path.resolve(e.DATA_DIR),
     pageImageCacheBytes: e.PAGE_IMAGE_CACHE_MB * MB,
+    pdfExportCacheBytes: e.PDF_EXPORT_CACHE_MB * MB,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     pricing: { prices: e.MODEL_PRICES ?? {}, currency: e.PRICE_CURRENCY },

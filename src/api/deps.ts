@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { PdfPool } from '../pdf/pool.js';
 import type { PagePreviews } from '../previews/page-previews.js';
+import type { PdfExports } from '../export/pdf-exports.js';
 import type { Pool } from '../store/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { TaskLifecycle } from '../tasks/lifecycle.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   pdf: PdfPool;
   /** Page images for review, drawn by their own render threads. */
   previews: PagePreviews;
+  /** Searchable PDFs of finished tasks, made by a thread of their own and kept on disk. */
+  pdfExports: PdfExports;
   metrics: Metrics;
   /** The Temporal SDK's own metrics, when a worker runs in this process. */
   sdkMetricsUrl?: string;

@@ -37,13 +37,6 @@ const loadRenderer = () => (renderer ??= (async () => {
 }));
 
 
-/** `report.pdf` → `report.html`; the name as the user gave it (Chinese included), without a path. */
-export function htmlExportFileName(fileName: string): string {
-  const base = fileName.split(/[/\\]/).pop()!.replace(/[\p{Cc}]/gu, '').trim();
-  const stem = base.replace(/\.[\p{L}\p{N}]{1,8}$/u, '');
-  return `${stem || 'export'}.html`;
-}
-
 function pageSection(page: ExportPage, html: string | undefined, paged: boolean): string {
   const id = `page-${page.page_number}`;
   const label = paged ? `<h2 class="page-label"><a href="#${id}">Page ${page.page_number}</a></h2>\n` : '';

@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { createPdfPool } from '../pdf/pool.js';
 import { openDiskCache } from '../previews/disk-cache.js';
 import { createPagePreviews } from '../previews/page-previews.js';
+import { createPdfExports } from '../export/pdf-exports.js';
 import { filesCacheDir } from '../store/files.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createTaskLifecycle } from '../tasks/lifecycle.js';
@@ -52,6 +53,14 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
     pool, pdf: previewThreads, filesDir: filesCacheDir(config), inFlight: 2 * threads,
     cache: await openDiskCache(path.join(config.dataDir, 'cache', 'pages'), config.pageImageCacheBytes),
   });
+  // Searchable PDFs on a thread of their own that goes soon after: making one holds the whole
+  // document in its WebAssembly memory, which is given back only when the thread ends.
+  const exportThread = createPdfPool(1, { niceness: 10, idleTimeout: 5_000 });
+  lifecycle.defer('api export thread', () => exportThread.close());
+  const pdfExports = createPdfExports({
+    pool, pdf: exportThread, filesDir: filesCacheDir(config),
+    cache: await openDiskCache(path.join(config.dataDir, 'cache', 'exports'), config.pdfExportCacheBytes),
+  });
   const wsLog = log.child({ component: 'websocket' });
   const hub = createTaskHub({ db: pool, log: wsLog, pricing: config.pricing, pingIntervalMs: config.http.wsPingIntervalMs });
   const metrics = options.metrics ?? createMetrics();
@@ -66,7 +75,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
 
   const tasks = createTaskLifecycle({ pool, temporal, config, log: log.child({ component: 'tasks' }) });
   const app = createApp({
-    config, pool, temporal, tasks, temporalConnection: connection, pdf, previews, metrics, sdkMetricsUrl: options.sdkMetricsUrl,
+    config, pool, temporal, tasks, temporalConnection: connection, pdf, previews, pdfExports, metrics, sdkMetricsUrl: options.sdkMetricsUrl,
     websocketStats: () => hub.stats(), log: log.child({ component: 'api' }),
   });
   const server = http.createServer(app.callback());

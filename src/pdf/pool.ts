@@ -7,6 +7,7 @@ import type { PageImageFormat } from '../contract/index.js';
 import type { ImageEncoding } from '../images/encode.js';
 import type { PageSize, PdfInspection } from './document.js';
 import type { ImageInspection } from './images.js';
+import type { PageDimensions, SearchablePdfRequest } from '../export/searchable-pdf.js';
 
 // From dist/ the thread module is thread.js; from TypeScript source a bootstrap loads thread.ts.
 const THREAD_FILE = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './thread-source.mjs' : './thread.js', import.meta.url));
@@ -19,6 +20,10 @@ export interface PdfPool {
   render(path: string, pageNumber: number, options: RenderOptions, signal?: AbortSignal): Promise<EncodedPage>;
   /** A page (1-based; an image's frame) as a person reviews it beside its text (thread.ts, preview). */
   preview(request: PreviewRequest, signal?: AbortSignal): Promise<Buffer>;
+  /** Writes a task's searchable PDF to `request.outPath`; resolves to its size in bytes. */
+  searchablePdf(request: SearchablePdfRequest, signal?: AbortSignal): Promise<number>;
+  /** Each page of a stored file as displayed: a PDF's in points, an image's frames in pixels. */
+  pageSizes(path: string, mimeType: string): Promise<PageDimensions[]>;
   /** PNG of an image in a format the model API does not take. */
   convertImage(path: string, signal?: AbortSignal): Promise<Buffer>;
   /**
@@ -62,15 +67,17 @@ export interface PoolOptions {
    * wait for a moment longer give way to the model's pages and to the API's event loop.
    */
   niceness?: number;
+  /** How long an idle thread is kept, ms (default a minute). */
+  idleTimeout?: number;
 }
 
-export function createPdfPool(threads = availableParallelism(), { niceness }: PoolOptions = {}): PdfPool {
+export function createPdfPool(threads = availableParallelism(), { niceness, idleTimeout = 60_000 }: PoolOptions = {}): PdfPool {
   const pool = new Piscina({
     filename: THREAD_FILE,
     minThreads: 1,
     maxThreads: threads,
     // Threads are cheap to keep but each holds a WASM heap: let idle ones go after a minute.
-    idleTimeout: 60_000,
+    idleTimeout,
     workerData: { mupdfWasm: compiledMupdf(), niceness },
   });
   return {
@@ -81,6 +88,8 @@ export function createPdfPool(threads = availableParallelism(), { niceness }: Po
       return { ...page, data: toBuffer(page.data) };
     },
     preview: async (request, signal) => toBuffer((await pool.run(request, { name: 'preview', signal })) as Uint8Array),
+    searchablePdf: (request, signal) => pool.run(request, { name: 'searchablePdf', signal }) as Promise<number>,
+    pageSizes: (path, mimeType) => pool.run({ path, mimeType }, { name: 'pageSizes' }) as Promise<PageDimensions[]>,
     convertImage: async (path, signal) => toBuffer((await pool.run({ path }, { name: 'convertImage', signal })) as Uint8Array),
     // As many tasks at once as threads: Piscina starts a thread for a task that finds none free and
     // hands it the task queued for it, so each warms a thread of its own (test/unit/render.test.ts).

@@ -4,4 +4,5 @@
 import { tsImport } from 'tsx/esm/api';
 
 const thread = await tsImport('./thread.ts', import.meta.url);
-export const { inspect, inspectImage, render, convertImage, warm, preview } = thread;
+// Every name thread.ts exports (ESM exports are static: a new one is listed here too).
+export const { inspect, inspectImage, render, convertImage, warm, preview, searchablePdf, pageSizes } = thread;

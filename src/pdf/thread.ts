@@ -18,6 +18,7 @@ import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspect
 import type { EncodedPage, PreviewRequest } from './pool.js';
 import { imageSource, uprightNeeds, uprightPipeline } from '../images/upright.js';
 import { pageJpeg, renderScan } from './scanned.js';
+import { pageDimensions, writeSearchablePdf, type PageDimensions, type SearchablePdfRequest } from '../export/searchable-pdf.js';
 
 // On Linux a thread's own priority (pid 0 is the calling thread); elsewhere, or unpermitted, as it is.
 const { niceness } = workerData as { niceness?: number };
@@ -147,4 +148,13 @@ export function inspectImage({ path }: { path: string }): ImageInspection {
 
 export function convertImage({ path }: { path: string }): Uint8Array {
   return move(new Uint8Array(convertImageToPng(readFileSync(path))));
+}
+
+/** A task's searchable PDF, written to `outPath` (export/searchable-pdf.ts); its size in bytes. */
+export function searchablePdf(request: SearchablePdfRequest): Promise<number> {
+  return writeSearchablePdf(request);
+}
+
+export function pageSizes(request: { path: string; mimeType: string }): Promise<PageDimensions[]> {
+  return pageDimensions(request);
 }

@@ -6,13 +6,22 @@
  * a miss, never an error.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 
 export interface DiskCache {
   get(key: string): Promise<Buffer | undefined>;
   put(key: string, data: Buffer): Promise<void>;
+  /**
+   * For entries too large to hold in memory: the entry opened for reading (an eviction while it is
+   * read removes the name, never the bytes being read), or undefined.
+   */
+  open(key: string): Promise<FileHandle | undefined>;
+  /** A path in the cache's directory to write an entry to before `adopt` (a crash leaves a `.part` swept at the next start). */
+  partPath(key: string): string;
+  /** Takes the file at `partPath`'s path as the entry for `key` (or removes it when the cache has no room for it). */
+  adopt(key: string, partPath: string): Promise<void>;
   /** Bytes this process counts as stored. */
   size(): number;
 }
@@ -25,6 +34,7 @@ const STALE_PART_MS = 10 * 60_000;
 export async function openDiskCache(dir: string, maxBytes: number): Promise<DiskCache> {
   await mkdir(dir, { recursive: true });
   const file = (key: string) => path.join(dir, key);
+  const partPath = (key: string) => path.join(dir, `.${key}.${randomUUID()}.part`);
   // Values are the files' sizes; an entry that leaves the index (evicted, replaced) leaves the disk.
   const index = new LRUCache<string, number>({
     maxSize: Math.max(1, maxBytes),
@@ -58,10 +68,29 @@ export async function openDiskCache(dir: string, maxBytes: number): Promise<Disk
     async put(key, data) {
       if (!KEY.test(key) || maxBytes <= 0 || data.length > maxBytes) return;
       // Written whole, then renamed: a reader never sees half a file.
-      const temp = path.join(dir, `.${key}.${randomUUID()}.part`);
+      const temp = partPath(key);
       await writeFile(temp, data);
       await rename(temp, file(key));
       index.set(key, data.length);
+    },
+    async open(key) {
+      if (!KEY.test(key) || index.get(key) === undefined) return undefined;
+      try {
+        return await open(file(key), 'r');
+      } catch {
+        index.delete(key);
+        return undefined;
+      }
+    },
+    partPath,
+    async adopt(key, temp) {
+      const { size } = await stat(temp);
+      if (!KEY.test(key) || maxBytes <= 0 || size > maxBytes) {
+        await rm(temp, { force: true });
+        return;
+      }
+      await rename(temp, file(key));
+      index.set(key, size);
     },
     size: () => index.calculatedSize,
   };

@@ -222,3 +222,26 @@ export async function getPage(db: Queryable, taskId: string, pageNumber: number)
   );
   return rows[0];
 }
+
+/**
+ * A digest of what the task's pages say: changes whenever a page's status or text does (a retry,
+ * a page finished late), so what is made from the text (the searchable PDF) can be cached under it.
+ */
+export async function contentDigest(db: Queryable, taskId: string): Promise<string> {
+  const { rows } = await db.query<{ digest: string | null }>(
+    `select md5(string_agg(page_number || ':' || status || ':' || coalesce(md5(content), ''), ',' order by page_number)) as digest
+     from pages where task_id = $1`,
+    [taskId],
+  );
+  return rows[0]?.digest ?? '';
+}
+
+/** The text of each completed page with any, in page order. */
+export async function completedContents(db: Queryable, taskId: string): Promise<Array<{ pageNumber: number; content: string }>> {
+  const { rows } = await db.query<{ page_number: number; content: string }>(
+    `select page_number, content from pages
+     where task_id = $1 and status = 'completed' and content <> '' order by page_number`,
+    [taskId],
+  );
+  return rows.map((r) => ({ pageNumber: r.page_number, content: r.content }));
+}

@@ -22,3 +22,13 @@ function asciiFileName(fileName: string, fallback: string): string {
 export function attachmentDisposition(fileName: string, fallback: string): string {
   return `attachment; filename="${asciiFileName(fileName, fallback)}"; filename*=UTF-8''${encodeRfc5987(fileName)}`;
 }
+
+/**
+ * An export's name after the upload's: `report.pdf` → `report.html` (`extension` ".html"), or
+ * `report.searchable.pdf`; the name as the user gave it (Chinese included), without a path.
+ */
+export function exportFileName(fileName: string, extension: string): string {
+  const base = fileName.split(/[/\\]/).pop()!.replace(/[\p{Cc}]/gu, '').trim();
+  const stem = base.replace(/\.[\p{L}\p{N}]{1,8}$/u, '');
+  return `${stem || 'export'}${extension}`;
+}

@@ -44,10 +44,10 @@ export const listQuery = z.object({
     .meta({ description: 'Tasks to skip' }),
 });
 
-export const EXPORT_FORMATS = ['json', 'txt', 'md', 'html'] as const;
+export const EXPORT_FORMATS = ['json', 'txt', 'md', 'html', 'pdf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const exportQuery = z.object({
-  format: z.enum(EXPORT_FORMATS).default('json').meta({ description: 'json: the result with task details; txt: the Markdown as text; md: the Markdown under a heading; html: one self-contained page (math rendered, fonts inside, no script), named after the uploaded file' }),
+  format: z.enum(EXPORT_FORMATS).default('json').meta({ description: 'json: the result with task details; txt: the Markdown as text; md: the Markdown under a heading; html: one self-contained page (math rendered, fonts inside, no script), named after the uploaded file; pdf: the original pages with the recognised text as an invisible, searchable layer' }),
 });
 
 export const batchStatusBody = z.object({

@@ -1,17 +1,23 @@
-/** GET /api/tasks/{id}/export?format=json|md|txt|html: the result as a download, in the formats clients of the old service read (docs/compatibility.md, "Export formats"), and as one self-contained HTML page. */
-import Router from '@koa/router';
+/**
+ * GET /api/tasks/{id}/export?format=json|md|txt|html|pdf: the result as a download, in the formats
+ * clients of the old service read (docs/compatibility.md, "Export formats"), as one self-contained
+ * HTML page, and as the original pages made searchable (export/pdf-exports.ts).
+ */
+import Router, { type RouterContext } from '@koa/router';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
 import { httpError } from '../errors.js';
 import { findTask } from '../find-task.js';
 import { EXPORT_FORMATS, exportQuery, type ExportFormat } from '../schemas.js';
-import { attachmentDisposition } from '../attachment.js';
-import { HTML_EXPORT_CSP, htmlExportFileName, renderHtmlExport } from '../../../export/html.js';
+import { attachmentDisposition, exportFileName } from '../attachment.js';
+import { HTML_EXPORT_CSP, renderHtmlExport } from '../../../export/html.js';
+import { UnreadableExportError } from '../../../export/pdf-exports.js';
+import type { TaskRow } from '../../../store/tasks.js';
 import { hasResult, taskResult } from '../../views/task-view.js';
 import { joinedContent, listPages } from '../../../store/pages.js';
 
 export const EXPORT_CONTENT_TYPES = {
-  json: 'application/json; charset=utf-8', md: 'text/markdown; charset=utf-8', txt: 'text/plain; charset=utf-8', html: 'text/html; charset=utf-8',
+  json: 'application/json; charset=utf-8', md: 'text/markdown; charset=utf-8', txt: 'text/plain; charset=utf-8', html: 'text/html; charset=utf-8', pdf: 'application/pdf',
 } as const satisfies Record<ExportFormat, string>;
 
 export function exportRoutes(deps: ApiDeps): Router<AuthState> {
@@ -26,11 +32,15 @@ export function exportRoutes(deps: ApiDeps): Router<AuthState> {
     if (!hasResult(task.status)) throw httpError(400, 'task_not_finished', '任务未完成，无法导出');
     if (format === 'html') {
       // Named after the upload (the old formats keep the old service's task_<id>_result name).
-      ctx.set('Content-Disposition', attachmentDisposition(htmlExportFileName(task.file_name), `task_${task.id}_result.html`));
+      ctx.set('Content-Disposition', attachmentDisposition(exportFileName(task.file_name, '.html'), `task_${task.id}_result.html`));
       ctx.set('Content-Security-Policy', HTML_EXPORT_CSP);
       ctx.set('X-Content-Type-Options', 'nosniff');
       ctx.type = EXPORT_CONTENT_TYPES.html;
       ctx.body = await renderHtmlExport(task, await listPages(deps.pool, task.id, { withContent: true }));
+      return;
+    }
+    if (format === 'pdf') {
+      await searchablePdf(ctx, task);
       return;
     }
     const [content, pages] = await Promise.all([joinedContent(deps.pool, task.id), listPages(deps.pool, task.id, { withContent: format === 'json' })]);
@@ -57,6 +67,31 @@ export function exportRoutes(deps: ApiDeps): Router<AuthState> {
         break;
     }
   });
+
+  /** The searchable PDF, revalidated by its ETag (a retried page changes it) and sent from disk. */
+  async function searchablePdf(ctx: RouterContext<AuthState>, task: TaskRow): Promise<void> {
+    ctx.set('ETag', await deps.pdfExports.etag(task));
+    ctx.set('Cache-Control', 'private, no-cache');
+    ctx.status = 200;
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    let made;
+    try {
+      made = await deps.pdfExports.get(task);
+    } catch (err) {
+      if (err instanceof UnreadableExportError) throw httpError(422, 'unreadable_file', err.message);
+      throw err;
+    }
+    if (!made) throw httpError(404, 'file_not_found', "任务的原始文件已不再保存 (the task's file is no longer stored; its results are)");
+    ctx.set('Content-Disposition', attachmentDisposition(exportFileName(task.file_name, '.searchable.pdf'), `task_${task.id}_result.pdf`));
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.type = EXPORT_CONTENT_TYPES.pdf;
+    ctx.length = made.size;
+    // The stream closes the file when it ends, or when the client leaves.
+    ctx.body = made.file.createReadStream();
+  }
 
   return router;
 }
