@@ -27,6 +27,7 @@ import { adminDatabase } from '../test/helpers/services.js';
 import { machine, peakRssMb, root, startOcrProcess, stopProcess } from './processes.js';
 import { loopingEvery, pageAnswer, qualityFigures } from './quality.js';
 import { previewFigures } from './previews.js';
+import { exportFigures } from './exports.js';
 import { webhookFigures } from './webhooks.js';
 
 const execFileAsync = promisify(execFile);
@@ -340,6 +341,28 @@ try {
     }
   }
 
+  if (wanted('exports')) {
+    // Each page's answer the quality scenario's ~3,000 characters and a line of Chinese: a dense text layer.
+    const model = await startModelStub({ readTags: false, answer: () => `${pageAnswer()}\n光学字符识别把图像变成可搜索的文字。` });
+    model.latencyMs = 50;
+    const services = await startServices({ model, concurrency: 16 });
+    try {
+      const scanPages = 20;
+      const cases: Array<[string, Buffer]> = [
+        [`500-page text PDF (${TEXT_LINES} lines a page)`, makePdf(pageTags(500), { textLines: TEXT_LINES })],
+        [`${scanPages}-page scan (300 DPI grey JPEGs)`, await makeScanPdf(pageTags(scanPages))],
+      ];
+      for (const [what, pdf] of cases) {
+        const taskId = await upload(services.apiUrl, 'pdf', await scratchFile(pdf), 'export.pdf');
+        await waitForTask(taskId);
+        report(`export-pdf    ${what}: ${await exportFigures.run({ apiUrl: services.apiUrl, apiPid: services.api.pid!, taskId, originalBytes: pdf.length })}`);
+      }
+    } finally {
+      await services.stop();
+      await model.close();
+    }
+  }
+
   const doc = `# Benchmarks
 
 Written by \`npm run bench\` (bench/pdf.ts) on ${new Date().toISOString().slice(0, 10)}.
@@ -404,6 +427,10 @@ ${lines.join('\n')}
     await writeFile(path.join(root, 'docs/benchmarks.md'), doc);
     console.log('# written to docs/benchmarks.md');
   }
+} catch (err) {
+  // Printed here: the shutdown below ends the process before an uncaught error would be.
+  console.error(err);
+  process.exitCode = 1;
 } finally {
   await lifecycle.shutdown();
 }

@@ -42,7 +42,7 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
-const EXPORT_FORMATS = ['md', 'txt', 'json', 'html'] as const;
+const EXPORT_FORMATS = ['md', 'txt', 'json', 'html', 'pdf'] as const;
 /** The page image: 1000 px (the size the server's cache and benchmarks are made for), 2000 on dense screens. */
 const IMAGE_WIDTHS = [1000, 2000] as const;
 

@@ -4,7 +4,9 @@
  * from the viewer, the HTML download, and the phone layout. The real stack; only the model is the stub.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { ensureWebBuilt, launchBrowser, openPage, screenshot } from '../helpers/browser.js';
 import { stubMarkdown } from '../helpers/model-stub.js';
@@ -162,6 +164,11 @@ test('retry the failed page from the viewer: it is read again and shown, the cou
   assert.equal(await dialog.locator('.act-retry-page').innerText(), 'Read this page again');
   const [file] = await Promise.all([page.waitForEvent('download'), dialog.locator('.download-html').click()]);
   assert.equal(file.suggestedFilename(), 'thirty.html');
+  // The searchable PDF of the same result, with the retried page's text on its page.
+  const [pdf] = await Promise.all([page.waitForEvent('download'), dialog.locator('.download-pdf').click()]);
+  assert.equal(pdf.suggestedFilename(), 'thirty.searchable.pdf');
+  const { stdout } = await promisify(execFile)('pdftotext', ['-f', '5', '-l', '5', await pdf.path(), '-']);
+  assert.match(stdout, new RegExp(`Page ${FIRST + 4}`));
   await page.keyboard.press('Escape');
   await page.locator(`${card('thirty.pdf')}[data-status="completed"]`).waitFor();
   assert.deepEqual(errors, []);
