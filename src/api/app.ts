@@ -15,6 +15,8 @@ import { systemRoutes } from './http/routes/system.js';
 import { measureRequests } from '../metrics/http.js';
 import { logRequests } from './http/request-log.js';
 import { uploadCors, webAppRoutes, webPublicRoutes } from './web/routes.js';
+import { azureErrors } from './azure/errors.js';
+import { azureRoutes } from './azure/routes.js';
 
 export function createApp(deps: ApiDeps): Koa<AuthState> {
   const app = new Koa<AuthState>();
@@ -24,6 +26,8 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
   app.use(measureRequests(deps.metrics));
   app.use(logRequests(deps.log));
   app.use(errorMiddleware(deps.log));
+  // Azure's error shape on the Azure routes, the password gate's refusals included.
+  app.use(azureErrors(deps.log));
 
   const health = healthRoutes(deps);
   app.use(health.routes());
@@ -35,7 +39,7 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
   if (deps.config.metrics.public) app.use(metrics.routes());
 
   app.use(requirePassword(deps.config.http.password));
-  for (const router of [submitRoutes(deps), taskRoutes(deps), pageRoutes(deps), exportRoutes(deps), controlRoutes(deps), systemRoutes(deps), metrics, webAppRoutes(deps)]) {
+  for (const router of [submitRoutes(deps), taskRoutes(deps), pageRoutes(deps), exportRoutes(deps), controlRoutes(deps), systemRoutes(deps), azureRoutes(deps), metrics, webAppRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

@@ -3,7 +3,8 @@
  * invisible layer carries and what an Azure-style `text` answer holds. Markup goes (`#`, `**`,
  * table pipes, link targets), words stay, line by line as the model wrote them. Formulas stay as
  * their TeX source without delimiters (`E = mc^2`, `\frac{a}{b}`): nothing else would find them,
- * and it is what a person types to search for one.
+ * and it is what a person types to search for one. Blocks (paragraphs, headings, lists, tables) are
+ * set off by a blank line, as paragraphs of plain text are.
  *
  * Parsed by the same markdown-it and math plugin as the renderer (render/markdown.ts), so what
  * counts as a formula, a table or a code span is decided once.
@@ -72,6 +73,8 @@ export function markdownToPlainText(markdown: string): string {
       default:
         break;
     }
+    // Top-level blocks (a paragraph, a heading, a whole list or table) are set off by a blank line.
+    if (token.block && token.level === 0 && token.nesting !== 1) lines.push('');
   }
-  return lines.join('\n').replace(/[ \t]+$/gm, '').trim();
+  return lines.join('\n').replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
 }

@@ -55,7 +55,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   });
   // Searchable PDFs on a thread of their own that goes soon after: making one holds the whole
   // document in its WebAssembly memory, which is given back only when the thread ends.
-  const exportThread = createPdfPool(1, { niceness: 10, idleTimeout: 5_000 });
+  const exportThread = createPdfPool(1, { niceness: 10, idleTimeout: 5_000, minThreads: 0 });
   lifecycle.defer('api export thread', () => exportThread.close());
   const pdfExports = createPdfExports({
     pool, pdf: exportThread, filesDir: filesCacheDir(config),

@@ -16,7 +16,7 @@ export interface MetricsAccess { password: string; public: boolean }
 /** Whether a request for `pathname` may read the metrics: the API's password rule, or METRICS_PUBLIC. */
 export function mayReadMetrics(pathname: string, authorization: string | undefined, access: MetricsAccess): boolean {
   if (access.public && pathname === '/metrics') return true;
-  return authenticate(pathname, authorization, access.password)?.path === '/metrics';
+  return authenticate(pathname, { authorization }, access.password)?.path === '/metrics';
 }
 
 const json = (res: http.ServerResponse, status: number, body: unknown) =>

@@ -69,12 +69,14 @@ export interface PoolOptions {
   niceness?: number;
   /** How long an idle thread is kept, ms (default a minute). */
   idleTimeout?: number;
+  /** Threads kept even when idle (default 1: the next job needs no start-up). */
+  minThreads?: number;
 }
 
-export function createPdfPool(threads = availableParallelism(), { niceness, idleTimeout = 60_000 }: PoolOptions = {}): PdfPool {
+export function createPdfPool(threads = availableParallelism(), { niceness, idleTimeout = 60_000, minThreads = 1 }: PoolOptions = {}): PdfPool {
   const pool = new Piscina({
     filename: THREAD_FILE,
-    minThreads: 1,
+    minThreads,
     maxThreads: threads,
     // Threads are cheap to keep but each holds a WASM heap: let idle ones go after a minute.
     idleTimeout,

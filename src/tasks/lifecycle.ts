@@ -45,6 +45,8 @@ export interface SubmitSpec {
   warnings: TaskWarning[];
   /** What the caller chose for it (checked by the route). */
   options: TaskOptions;
+  /** What else the route keeps with the task beside `source` (the Azure routes: the answer asked for). */
+  metadata?: Record<string, unknown>;
 }
 
 export interface TaskLifecycle {
@@ -111,6 +113,8 @@ export function createTaskLifecycle({ pool, temporal, config, log }: LifecycleDe
         mimeType: file.mimeType,
         totalPages: spec.totalPages,
         metadata: {
+          // The route's extras first: they never replace what every task has.
+          ...spec.metadata,
           source: spec.source, original_filename: file.fileName, file_type: file.mimeType, total_pages: spec.totalPages,
           batch_size: batchSize,
         },

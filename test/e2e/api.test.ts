@@ -160,7 +160,7 @@ describe('export', () => {
 
   test('errors: unknown format, unfinished task, unknown task', async () => {
     const bad = await getJson<{ code: string; detail: string }>(api(`/api/tasks/${imageIds[0]}/export?format=docx`));
-    assert.deepEqual([bad.status, bad.body.code, bad.body.detail], [400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md, html']);
+    assert.deepEqual([bad.status, bad.body.code, bad.body.detail], [400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md, html, pdf']);
     stack.stub.script([{ kind: 'ok', delayMs: 5000 }], 50);
     const { body } = await postFile(api('/api/async/image'), await taggedImage(50), 'slow.png');
     const running = await getJson<{ code: string; detail: string }>(api(`/api/tasks/${String(body.task_id)}/export?format=md`));

@@ -216,7 +216,7 @@ describe('errors', () => {
     const running = await getJson<{ code: string; detail: string }>(`${stack.api}/api/tasks/${String(body.task_id)}/export?format=html`);
     assert.deepEqual([running.status, running.body.code, running.body.detail], [400, 'task_not_finished', '任务未完成，无法导出']);
     const unknown = await getJson<{ code: string; detail: string }>(`${stack.api}/api/tasks/${String(body.task_id)}/export?format=docx`);
-    assert.deepEqual([unknown.status, unknown.body.code, unknown.body.detail], [400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md, html']);
+    assert.deepEqual([unknown.status, unknown.body.code, unknown.body.detail], [400, 'unsupported_format', '不支持的导出格式，支持: json, txt, md, html, pdf']);
     // The slow task finishes with the stub's answer, and then exports.
     await waitForTask(stack, String(body.task_id));
     const done = await fetch(`${stack.api}/api/tasks/${String(body.task_id)}/export?format=html`);

@@ -28,14 +28,19 @@ test('Markdown becomes the text a reader sees: markup gone, words, lists, table 
   ].join('\n\n');
   assert.equal(markdownToPlainText(markdown), [
     'Title with bold and code',
+    '',
     'A line with E = mc^2 and a link.',
     'Its second line.',
+    '',
     '- one',
     '- two',
     '  1. nested',
+    '',
     'Region  Sales',
     'North  42',
+    '',
     '\\frac{a}{b}',
+    '',
     'a chart 中文识别',
   ].join('\n'));
   // Raw HTML is text like any other (the renderers never trust it either).

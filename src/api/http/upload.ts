@@ -75,7 +75,7 @@ export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOpti
           stream.resume(); // not ours: drain and ignore
           return;
         }
-        saving.push(saveFile(stream, tmpDir, info.filename));
+        saving.push(saveStream(stream, tmpDir, info.filename));
       });
       parser.on('field', (name, value, info) => {
         if (info.valueTruncated) reject(httpError(400, 'invalid_option', `Option "${name}": expected at most 64 KB`));
@@ -99,7 +99,20 @@ export async function receiveFiles(ctx: Context, tmpDir: string, opts: FilesOpti
   }
 }
 
-async function saveFile(stream: NodeJS.ReadableStream & { truncated?: boolean }, tmpDir: string, clientName: string | undefined): Promise<Upload> {
+/** How saveStream receives: decoded on the way (a JSON body's base64), cut off past a size. */
+interface SaveOptions {
+  /** Past this many (decoded) bytes the rest is read and dropped, and the file is `tooLarge`. */
+  maxBytes?: number;
+  /** Turns what arrives into the file's bytes. */
+  decode?: Transform;
+}
+
+/**
+ * Streams to a temp file, hashing and measuring on the way. A size limit keeps reading (and
+ * dropping) what is over it, so the client still reads the answer; busboy enforces its own limit
+ * and emits 'limit' instead.
+ */
+async function saveStream(stream: NodeJS.ReadableStream, tmpDir: string, clientName: string | undefined, opts: SaveOptions = {}): Promise<Upload> {
   const tempPath = path.join(tmpDir, `upload-${randomUUID()}`);
   const discard = () => rm(tempPath, { force: true });
   const hash = createHash('sha256');
@@ -109,12 +122,14 @@ async function saveFile(stream: NodeJS.ReadableStream & { truncated?: boolean },
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
+      if (opts.maxBytes !== undefined && size > opts.maxBytes) tooLarge = true;
+      if (tooLarge) return done();
       hash.update(chunk);
       done(null, chunk);
     },
   });
   try {
-    await pipeline(stream, meter, createWriteStream(tempPath));
+    await (opts.decode ? pipeline(stream, opts.decode, meter, createWriteStream(tempPath)) : pipeline(stream, meter, createWriteStream(tempPath)));
   } catch (err) {
     await discard();
     throw err;
@@ -122,6 +137,22 @@ async function saveFile(stream: NodeJS.ReadableStream & { truncated?: boolean },
   if (tooLarge) await discard(); // a truncated file is never used: drop its bytes now
   const mimeType = !tooLarge && size > 0 ? await detectType(tempPath) : undefined;
   return { path: tempPath, fileName: cleanFileName(clientName), size, sha256: hash.digest('hex'), mimeType, tooLarge, discard };
+}
+
+/**
+ * A request's whole body as one file (the Azure routes send the document so), through `decode` if
+ * given. The caller checks `tooLarge` and `size`; an interrupted upload is a 400.
+ */
+export async function receiveBody(ctx: Context, tmpDir: string, opts: SaveOptions & { fileName: string }): Promise<Upload> {
+  await mkdir(tmpDir, { recursive: true });
+  try {
+    return await saveStream(ctx.req, tmpDir, opts.fileName, opts);
+  } catch (err) {
+    // The client went away mid-body (the request closed early or was reset); anything else (a full disk) is ours.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') throw httpError(400, 'upload_aborted', 'The upload was interrupted');
+    throw err;
+  }
 }
 
 /** How far into a PDF its `%PDF-` header may be: readers skip what comes before (ISO 32000 leaves room for it). */

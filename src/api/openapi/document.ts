@@ -6,17 +6,20 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiOverride, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import type { Config } from '../../config.js';
+import { isAzurePath } from '../../auth.js';
+import { AZURE_TAG } from './azure.js';
 import { listOperations, type Operation } from './operations.js';
 import { ErrorBody } from './responses.js';
 
 const BEARER_TAG = 'With a Bearer token';
+type Variant = 'public' | 'prefixed' | 'bearer' | 'key';
 
 const passwordParams = z.object({
   password: z.string().meta({ description: 'The PASSWORD the service was started with (the first path segment of every protected route)' }),
 });
 
-/** `/api/tasks/:id` → `/api/tasks/{id}` */
-export const toOpenApiPath = (koaPath: string) => koaPath.replace(/:(\w+)/g, '{$1}');
+/** `/api/tasks/:id` → `/api/tasks/{id}`; an escaped colon (`prebuilt-read\\:analyze`) is a colon. */
+export const toOpenApiPath = (koaPath: string) => koaPath.replace(/(?<!\\):(\w+)/g, '{$1}').replace(/\\:/g, ':');
 
 const DESCRIPTION = `
 Turns images and PDFs into Markdown (with LaTeX math) through a vision model. Every task is a durable
@@ -30,6 +33,15 @@ A wrong or missing password answers 404 \`not_found\`, like an unknown route. Wi
 there is no prefix at all.
 
 URLs in answers (e.g. \`endpoints\`, \`status_url\`) carry the prefix the client used.
+
+## Azure Document Intelligence–compatible read API
+\`/{password}/documentintelligence/…\` (and the older \`/formrecognizer/…\`) speak Azure's REST API for the
+\`prebuilt-read\` model, so that Azure clients (paperless-ngx, the Azure SDKs) can use this service: their
+endpoint is \`http(s)://host:port/{password}\`, their key the password. They may also call the routes without
+the prefix, with the key in \`Ocp-Apim-Subscription-Key\` (listed under "${AZURE_TAG}" with that security);
+a key that is sent must be right (else 401). Errors on these routes are Azure's
+\`{"error": {"code", "message", "innererror": {"code", "message"}}}\`. There are no word or line positions:
+a vision model gives none, so \`words\` is empty and lines and paragraphs carry no polygons.
 
 ## Errors
 Every error is JSON \`{"detail": "…", "code": "…"}\` with a 4xx or 5xx status. \`code\` is stable; \`detail\`
@@ -68,8 +80,8 @@ function responses(op: Operation, bearer: boolean): ZodOpenApiResponsesObject {
   const result: ZodOpenApiResponsesObject = { [ok.status ?? 200]: { description: ok.description, ...(content && { content }), ...(headers && { headers }) } };
   for (const [status, other] of Object.entries(op.other ?? {})) result[status as Status] = { description: other.description, ...(other.schema ? { content: json(other.schema) } : {}) };
   const errors: Partial<Record<number, string[]>> = { ...op.errors };
-  // A wrong password looks like an unknown route.
-  if (!op.public) errors[404] = ['not_found', ...(errors[404] ?? [])];
+  // A wrong password looks like an unknown route (the Azure routes list their own 404 in `other`).
+  if (!op.public && !op.azure) errors[404] = ['not_found', ...(errors[404] ?? [])];
   for (const [status, codes = []] of Object.entries(errors)) {
     const wrongToken = bearer && status === '404' ? ' (not_found also for a wrong Bearer token)' : '';
     result[status as Status] = { description: `{detail, code} with code ${codes.map((c) => `\`${c}\``).join(', ')}${wrongToken}`, content: json(ErrorBody) };
@@ -77,25 +89,29 @@ function responses(op: Operation, bearer: boolean): ZodOpenApiResponsesObject {
   return result;
 }
 
-function operation(op: Operation, variant: 'public' | 'prefixed' | 'bearer'): ZodOpenApiOperationObject {
+const VARIANT_IDS: Record<Variant, string> = { public: '', prefixed: '', bearer: 'WithBearer', key: 'WithKey' };
+const VARIANT_SECURITY: Record<Variant, Array<Record<string, string[]>>> = { public: [], prefixed: [], bearer: [{ bearer: [] }], key: [{ subscriptionKey: [] }] };
+
+function operation(op: Operation, variant: Variant): ZodOpenApiOperationObject {
   const path = variant === 'prefixed'
     ? (op.params ? passwordParams.extend(op.params.shape) : passwordParams)
     : op.params;
+  const body = op.body && { [op.body.contentType]: op.body.schema, ...op.body.alternatives };
   return {
-    operationId: variant === 'bearer' ? `${op.operationId}WithBearer` : op.operationId,
+    operationId: `${op.operationId}${VARIANT_IDS[variant]}`,
     tags: [variant === 'bearer' ? BEARER_TAG : op.tag],
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
-    security: variant === 'bearer' ? [{ bearer: [] }] : [],
+    security: VARIANT_SECURITY[variant],
     ...(path || op.query || op.headers ? { requestParams: { ...(path ? { path } : {}), ...(op.query ? { query: op.query } : {}), ...(op.headers ? { header: op.headers } : {}) } } : {}),
-    ...(op.body ? { requestBody: { required: true, content: { [op.body.contentType]: { schema: op.body.schema } } } } : {}),
+    ...(body ? { requestBody: { required: true, content: Object.fromEntries(Object.entries(body).map(([type, schema]) => [type, { schema }])) } } : {}),
     responses: responses(op, variant === 'bearer'),
   };
 }
 
 export function createOpenApiDocument(config: Config, version: string) {
   const paths: ZodOpenApiPathsObject = {};
-  const add = (path: string, op: Operation, variant: 'public' | 'prefixed' | 'bearer') => {
+  const add = (path: string, op: Operation, variant: Variant) => {
     paths[path] = { ...paths[path], [op.method]: operation(op, variant) };
   };
   for (const op of listOperations(config)) {
@@ -106,12 +122,18 @@ export function createOpenApiDocument(config: Config, version: string) {
     }
     add(`/{password}${path}`, op, 'prefixed');
     if (op.path.startsWith('/api/')) add(path, op, 'bearer');
+    if (isAzurePath(op.path)) add(path, op, 'key');
   }
   return createDocument({
     openapi: '3.1.0',
     info: { title: config.http.title, version, description: DESCRIPTION },
-    tags: [{ name: 'Submit' }, { name: 'Tasks' }, { name: 'Control' }, { name: BEARER_TAG, description: 'The /api/ routes without the password prefix' }, { name: 'System' }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The PASSWORD as a Bearer token, on the unprefixed /api/ routes' } } },
+    tags: [{ name: 'Submit' }, { name: 'Tasks' }, { name: 'Control' }, { name: BEARER_TAG, description: 'The /api/ routes without the password prefix' }, { name: 'System' }, { name: AZURE_TAG, description: "Azure Document Intelligence's read API, for Azure clients" }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'The PASSWORD as a Bearer token, on the unprefixed /api/ routes' },
+        subscriptionKey: { type: 'apiKey', in: 'header', name: 'Ocp-Apim-Subscription-Key', description: 'The PASSWORD as an Azure key, on the unprefixed Azure routes' },
+      },
+    },
     paths,
   }, { override: tidySchema });
 }

@@ -13,6 +13,7 @@ import {
   batchStatusBody, batchUploadForm, docsAssetParams, exportQuery, idempotencyHeader, listQuery, pageImageQuery, MAX_BATCH_FILES, MAX_BATCH_STATUS_IDS, pageParams, taskParams, uploadForm,
 } from '../http/schemas.js';
 import * as r from './responses.js';
+import { azureOperations } from './azure.js';
 
 export type Method = 'get' | 'post' | 'delete';
 
@@ -26,10 +27,12 @@ export interface Operation {
   description?: string;
   /** Public routes need no password (health and docs). */
   public?: boolean;
+  /** An Azure-compatible route: its errors are Azure's (listed in `other`), and it is also served unprefixed with a key. */
+  azure?: boolean;
   params?: z.ZodObject;
   query?: z.ZodObject;
   headers?: z.ZodObject;
-  body?: { contentType: 'application/json' | 'multipart/form-data'; schema: z.ZodObject };
+  body?: { contentType: string; schema: z.ZodType; /** Other types the same body may come as. */ alternatives?: Record<string, z.ZodType> };
   /** The success answer; `content` instead of `schema` for answers that are not (only) JSON. */
   ok: { status?: number; description: string; schema?: z.ZodType; content?: Record<string, z.ZodType>; headers?: Record<string, string> };
   /** Other answers that are not `{detail, code}` errors. */
@@ -141,20 +144,24 @@ export function listOperations(config: Config): Operation[] {
     },
     { method: 'get', path: '/api/tasks/:id/batches', operationId: 'getTaskBatches', tag: TASKS, summary: "The task's page batches", params: taskParams, ok: { description: 'The batches', schema: r.TaskBatches }, errors: TASK_ERRORS },
     {
-      method: 'get', path: '/api/tasks/:id/export', operationId: 'exportTask', tag: TASKS, summary: 'The result as a download (json, txt, md or html)',
+      method: 'get', path: '/api/tasks/:id/export', operationId: 'exportTask', tag: TASKS, summary: 'The result as a download (json, txt, md, html or a searchable pdf)',
       description: 'A partial task exports the pages that succeeded and names the ones that failed. '
         + '`html` is one self-contained page: a section `#page-N` per page (failed ones marked with their error), math rendered with KaTeX (its CSS and fonts inlined when there is math), '
-        + `Markdown sanitized as the web page does; it needs no network and runs no script (\`Content-Security-Policy: ${HTML_EXPORT_CSP}\`, also in a \`<meta>\`).`,
+        + `Markdown sanitized as the web page does; it needs no network and runs no script (\`Content-Security-Policy: ${HTML_EXPORT_CSP}\`, also in a \`<meta>\`). `
+        + '`pdf` is the original pages (an image task: its frames) with each page\'s text as an invisible layer, as plain text at approximate positions (a vision model gives no word boxes); '
+        + 'failed pages have no layer. Made on demand and cached; its `ETag` changes when any page\'s text does (a retry), and a matching `If-None-Match` is a 304.',
       params: taskParams, query: exportQuery,
       ok: {
-        description: 'The file, with `Content-Disposition: attachment; filename=task_{id}_result.{format}` (html: named after the uploaded file, `report.pdf` → `report.html`)',
-        content: { [EXPORT_CONTENT_TYPES.json]: r.ExportJson, [EXPORT_CONTENT_TYPES.md]: r.Text, [EXPORT_CONTENT_TYPES.txt]: r.Text, [EXPORT_CONTENT_TYPES.html]: r.Text },
+        description: 'The file, with `Content-Disposition: attachment; filename=task_{id}_result.{format}` (html and pdf: named after the uploaded file, `report.pdf` → `report.html`, `report.searchable.pdf`)',
+        content: { [EXPORT_CONTENT_TYPES.json]: r.ExportJson, [EXPORT_CONTENT_TYPES.md]: r.Text, [EXPORT_CONTENT_TYPES.txt]: r.Text, [EXPORT_CONTENT_TYPES.html]: r.Text, [EXPORT_CONTENT_TYPES.pdf]: r.Binary },
         headers: {
           'Content-Disposition': "attachment; filename=task_{id}_result.{format}; html: `attachment; filename=\"report.html\"; filename*=UTF-8''report.html` (RFC 5987: the name in UTF-8, with an ASCII fallback)",
           'Content-Security-Policy': `html only: ${HTML_EXPORT_CSP}`,
+          ETag: "pdf only: the export's version",
         },
       },
-      errors: { 400: ['unsupported_format', 'task_not_finished'], 404: ['task_not_found'] },
+      other: { 304: { description: 'pdf only: not modified (If-None-Match matched the ETag): no body' } },
+      errors: { 400: ['unsupported_format', 'task_not_finished'], 404: ['task_not_found', 'file_not_found'], 422: ['unreadable_file'] },
     },
 
     {
@@ -199,5 +206,6 @@ export function listOperations(config: Config): Operation[] {
       method: 'delete', path: '/api/tasks/:id', operationId: 'deleteTask', tag: CONTROL, summary: 'Delete a task (a running one is cancelled first)',
       params: taskParams, ok: { description: 'Deleted', schema: r.Deleted }, errors: TASK_ERRORS,
     },
+    ...azureOperations({ image: maxImageBytes / MB, pdf: maxPdfBytes / MB }),
   ];
 }

@@ -30,7 +30,7 @@ export function attachWebSocket(server: http.Server, opts: { password: string; h
     // A reset during the handshake must not become an uncaught error.
     socket.on('error', (err) => opts.log.debug({ err: err.message }, 'websocket handshake socket error'));
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (authenticate(url.pathname, req.headers.authorization, opts.password)?.path !== '/ws') return refuse(socket, 404, 'not_found', 'Not Found');
+    if (authenticate(url.pathname, { authorization: req.headers.authorization }, opts.password)?.path !== '/ws') return refuse(socket, 404, 'not_found', 'Not Found');
     const clientId = url.searchParams.get('client_id') || randomUUID();
     if (!CLIENT_ID.test(clientId)) {
       return refuse(socket, 400, 'invalid_client_id', 'client_id must be 1–128 letters, digits or . : @ _ -');

@@ -10,18 +10,13 @@ import type { AsyncSubmitted, TaskOptions } from '../../../contract/index.js';
 import type { Context } from 'koa';
 import type { AuthState } from '../auth.js';
 import type { ApiDeps } from '../../deps.js';
+import { acceptImage, acceptPdf, IMAGE_TYPES, type AcceptedFile } from '../accept-file.js';
 import { HttpError, httpError } from '../errors.js';
-import { checkImage } from '../image-check.js';
 import { idempotencyKey, requestFingerprint, submitOnce, type Submitted } from '../idempotency.js';
-import { checkPdf, type CheckedPdf } from '../pdf-check.js';
 import { BATCH_FIELD, FILE_FIELD, MAX_BATCH_FILES } from '../schemas.js';
 import { fileSizeMb } from '../../views/task-view.js';
-import { parsePageRanges } from '../../../tasks/page-ranges.js';
 import { parseTaskOptions } from '../task-options.js';
 import { receiveFiles, receiveUpload, type Upload } from '../upload.js';
-
-/** Decided by magic bytes. BMP and TIFF are converted to PNG before they reach the model. */
-export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'image/tiff']);
 
 const MB = 1024 * 1024;
 /** The old service's rough guess of seconds per page, kept for clients that show it. */
@@ -58,27 +53,17 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     if (!mimeType || !IMAGE_TYPES.has(mimeType)) {
       throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传图片文件 (PNG, JPEG, WebP, GIF, BMP or TIFF)');
     }
-    const totalPages = selectedPages(options, await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages));
-    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source, warnings: [], options });
-    return { taskId, totalPages, size: upload.size };
+    const accepted = await acceptImage(deps.pdf, upload.path, mimeType, options, limits.maxPdfPages);
+    const taskId = await deps.tasks.submit({ ...upload, mimeType }, { ...accepted, source, options });
+    return { taskId, totalPages: accepted.totalPages, size: upload.size };
   });
 
   const submitPdf = (ctx: Context, source: string) => withUpload(ctx, 'pdf', limits.maxPdfBytes, async (upload, options): Promise<Submitted> => {
     if (upload.mimeType !== 'application/pdf') throw httpError(400, 'unsupported_file_type', '不支持的文件类型，请上传PDF文件');
-    const checked = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
-    const totalPages = selectedPages(options, checked.totalPages);
-    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { taskType: 'pdf_ocr', totalPages, source, warnings: checked.warnings, options });
-    return { taskId, totalPages, size: upload.size };
+    const accepted = await acceptPdf(deps.pdf, upload.path, options, limits.maxPdfPages);
+    const taskId = await deps.tasks.submit({ ...upload, mimeType: upload.mimeType }, { ...accepted, source, options });
+    return { taskId, totalPages: accepted.totalPages, size: upload.size };
   });
-
-  /** How many pages the task reads: those its `pages` option names, each within the document's `documentPages`. */
-  function selectedPages(options: TaskOptions, documentPages: number): number {
-    if (!options.pages) return documentPages;
-    const pages = parsePageRanges(options.pages);
-    const last = pages.at(-1)!;
-    if (last > documentPages) throw httpError(400, 'invalid_option', `Option "pages": page ${last} is beyond the document, which has ${documentPages} page${documentPages === 1 ? '' : 's'}`);
-    return pages.length;
-  }
 
   /** A repeat of an earlier submit (Idempotency-Key) says so; a first answer is as it always was. */
   const replayed = (replay: boolean) => (replay ? { idempotent_replay: true as const } : {});
@@ -125,36 +110,31 @@ export function submitRoutes(deps: ApiDeps): Router<AuthState> {
     const mimeType = upload.mimeType;
     if (mimeType && IMAGE_TYPES.has(mimeType)) {
       if (upload.size > limits.maxImageBytes) return { error: `图片文件过大(最大${mb(limits.maxImageBytes)}MB)`, code: 'file_too_large' };
-      let totalPages: number;
+      let accepted: AcceptedFile;
       try {
-        totalPages = selectedPages(options, await checkImage(deps.pdf, upload.path, mimeType, limits.maxPdfPages));
+        accepted = await acceptImage(deps.pdf, upload.path, mimeType, options, limits.maxPdfPages);
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         return { error: err.detail, code: err.code };
       }
-      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'image_ocr', totalPages, source: 'api_batch', warnings: [], options });
-      const { total_pages, estimated_time } = pagesOf({ taskId, totalPages, size: upload.size }, 'image');
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { ...accepted, source: 'api_batch', options });
+      const { total_pages, estimated_time } = pagesOf({ taskId, totalPages: accepted.totalPages, size: upload.size }, 'image');
       return { task: { task_id: taskId, filename: upload.fileName, type: 'image', total_pages, estimated_time } };
     }
     if (mimeType === 'application/pdf') {
       if (upload.size > limits.maxPdfBytes) return { error: `PDF文件过大(最大${mb(limits.maxPdfBytes)}MB)`, code: 'file_too_large' };
-      let checked: CheckedPdf;
+      let accepted: AcceptedFile;
       try {
-        checked = await checkPdf(deps.pdf, upload.path, limits.maxPdfPages);
+        accepted = await acceptPdf(deps.pdf, upload.path, options, limits.maxPdfPages);
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
-        const error = err.code === 'pdf_too_many_pages' ? `PDF页数过多(最大${limits.maxPdfPages}页)` : `PDF文件格式错误: ${err.detail}`;
+        // The old service's batch messages for the PDF's own problems; a bad `pages` says what it says.
+        const error = err.code === 'invalid_option' ? err.detail
+          : err.code === 'pdf_too_many_pages' ? `PDF页数过多(最大${limits.maxPdfPages}页)` : `PDF文件格式错误: ${err.detail}`;
         return { error, code: err.code };
       }
-      const { warnings } = checked;
-      let totalPages: number;
-      try {
-        totalPages = selectedPages(options, checked.totalPages);
-      } catch (err) {
-        if (!(err instanceof HttpError)) throw err;
-        return { error: err.detail, code: err.code };
-      }
-      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { taskType: 'pdf_ocr', totalPages, source: 'api_batch', warnings, options });
+      const taskId = await deps.tasks.submit({ ...upload, mimeType }, { ...accepted, source: 'api_batch', options });
+      const { totalPages } = accepted;
       return { task: { task_id: taskId, filename: upload.fileName, type: 'pdf', total_pages: totalPages, estimated_time: totalPages * SECONDS_PER_PAGE } };
     }
     return { error: '不支持的文件类型', code: 'unsupported_file_type' };
