@@ -45,7 +45,7 @@ async function analyze(bytes: Buffer, name: string, { key = PASSWORD, pages }: {
     return { code: 0, out: JSON.parse(stdout) as Analyzed };
   } catch (err) {
     const failed = err as { code?: number; stdout?: string; stderr?: string };
-    if (failed.code !== 3) throw new Error(`the Python client failed: ${failed.stderr}`);
+    if (failed.code !== 3) throw new Error(`the Python client failed: ${failed.stderr}`, { cause: err });
     return { code: 3, out: JSON.parse(failed.stdout!) as Refused };
   }
 }
