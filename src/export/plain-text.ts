@@ -9,12 +9,14 @@
  * Parsed by the same markdown-it and math plugin as the renderer (render/markdown.ts), so what
  * counts as a formula, a table or a code span is decided once.
  */
+import katex from 'katex';
 import MarkdownIt, { type Token } from 'markdown-it';
 import texmath from 'markdown-it-texmath';
 
-// Tokens only: nothing is rendered, so the math plugin needs no engine to call.
+// Tokens only: nothing is rendered here. The plugin is still given KaTeX, since it keeps the engine
+// of its last use module-wide: any other engine would become the HTML renderer's too.
 const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
-md.use(texmath, { engine: { renderToString: () => '' }, delimiters: ['dollars', 'brackets'] });
+md.use(texmath, { engine: katex, delimiters: ['dollars', 'brackets'] });
 
 /** Inline tokens → text: words, code and TeX as they are, images by their alt text. */
 function inlineText(tokens: Token[]): string {
