@@ -3,8 +3,8 @@
  * under /{PASSWORD}. Instead of registering the
  * literal password as a route (which leaks it into route tables and docs and compares it in variable
  * time), `authenticate` compares the first path segment in constant time and strips it.
- * Clients that prefer a header (and Prometheus) may call the unprefixed /api/... routes, /metrics and
- * /ws with `Authorization: Bearer <PASSWORD>`. Azure Document Intelligence clients (api/azure/) send
+ * Clients that prefer a header (and Prometheus) may call the unprefixed /api/... routes, /metrics,
+ * /ws and /mcp with `Authorization: Bearer <PASSWORD>`. Azure Document Intelligence clients (api/azure/) send
  * the password as their key in `Ocp-Apim-Subscription-Key`: with it they may call the unprefixed
  * /documentintelligence/... and /formrecognizer/... routes, and a key that is sent must be right
  * under the prefix too (a client configured with a stale key learns so, as from Azure). The HTTP
@@ -36,7 +36,7 @@ function stripPassword(path: string, password: string): string | undefined {
 }
 
 /** Unprefixed paths that take the password as `Authorization: Bearer` instead. */
-const takesBearer = (path: string) => path.startsWith('/api/') || path === '/metrics' || path === '/ws';
+const takesBearer = (path: string) => path.startsWith('/api/') || path === '/metrics' || path === '/ws' || path === '/mcp';
 
 /** The Azure Document Intelligence–compatible routes, which take the password as a subscription key. */
 export const isAzurePath = (path: string) => /^\/(documentintelligence|formrecognizer)(\/|$)/.test(path);

@@ -17,6 +17,7 @@ import { logRequests } from './http/request-log.js';
 import { uploadCors, webAppRoutes, webPublicRoutes } from './web/routes.js';
 import { azureErrors } from './azure/errors.js';
 import { azureRoutes } from './azure/routes.js';
+import { mcpRoutes } from './http/routes/mcp.js';
 
 export function createApp(deps: ApiDeps): Koa<AuthState> {
   const app = new Koa<AuthState>();
@@ -39,7 +40,7 @@ export function createApp(deps: ApiDeps): Koa<AuthState> {
   if (deps.config.metrics.public) app.use(metrics.routes());
 
   app.use(requirePassword(deps.config.http.password));
-  for (const router of [submitRoutes(deps), taskRoutes(deps), pageRoutes(deps), exportRoutes(deps), controlRoutes(deps), systemRoutes(deps), azureRoutes(deps), metrics, webAppRoutes(deps)]) {
+  for (const router of [submitRoutes(deps), taskRoutes(deps), pageRoutes(deps), exportRoutes(deps), controlRoutes(deps), systemRoutes(deps), azureRoutes(deps), mcpRoutes(deps), metrics, webAppRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

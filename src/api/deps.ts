@@ -25,6 +25,8 @@ export interface ApiDeps {
   /** Searchable PDFs of finished tasks, made by a thread of their own and kept on disk. */
   pdfExports: PdfExports;
   metrics: Metrics;
+  /** This API's own address on loopback (known once it listens), for what calls its routes (the MCP tools). */
+  selfUrl: () => string;
   /** The Temporal SDK's own metrics, when a worker runs in this process. */
   sdkMetricsUrl?: string;
   websocketStats: () => HubStats;

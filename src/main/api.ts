@@ -74,9 +74,10 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   gaugeFromSource(metrics, { name: 'ocr_websocket_subscriptions', help: 'Task subscriptions of this API process\'s WebSockets' }, () => hub.stats().total_task_subscriptions);
 
   const tasks = createTaskLifecycle({ pool, temporal, config, log: log.child({ component: 'tasks' }) });
+  let selfUrl = '';
   const app = createApp({
     config, pool, temporal, tasks, temporalConnection: connection, pdf, previews, pdfExports, metrics, sdkMetricsUrl: options.sdkMetricsUrl,
-    websocketStats: () => hub.stats(), log: log.child({ component: 'api' }),
+    websocketStats: () => hub.stats(), log: log.child({ component: 'api' }), selfUrl: () => selfUrl,
   });
   const server = http.createServer(app.callback());
   // Uploads of hundreds of MB over slow links must not hit Node's default 5-minute request timeout.
@@ -100,6 +101,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, lifecycl
   await listener.ready;
 
   const port = (server.address() as AddressInfo).port;
+  selfUrl = `http://127.0.0.1:${port}`;
   // In the background: a Temporal that is still starting must not delay or fail the API's start.
   tasks.recoverStranded().catch((err: unknown) => log.error({ err }, 'could not start the workflows of pending tasks'));
   log.info({ port, url: `http://localhost:${port}${config.http.password ? '/<PASSWORD>' : ''}` }, 'API listening');

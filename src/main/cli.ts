@@ -1,142 +1,24 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 /**
- * `ocr <command>`: the composition roots.
+ * `ocr <command>`: the one bin. Server commands (dev, api, worker, migrate, webhook-secret) are
+ * src/main/server-commands.ts; the client commands (submit, status, result, cancel, retry, list,
+ * and mcp, the MCP server over stdio) are src/cli/, which speak HTTP to a running server and read
+ * none of its configuration. Each side is imported only when asked for: a client command starts
+ * without loading Temporal, mupdf or Postgres.
  *
  * Launch with --max-semi-space-size=2 (the shebang, `npm start` and the Dockerfile do): model calls
  * produce a steady stream of short-lived garbage (base64 images, JSON bodies) that fills V8's young
  * generation, by default up to 3 × 16 MB per isolate. Small semi-spaces only make scavenges more
  * frequent; npm run bench measured about 60 MB less peak RSS for the worker and 30 MB for the API at
  * the same throughput. Setting the flag at run time instead is too late to help.
- * Each command reads the config once, starts what it needs
- * in order, and on SIGINT/SIGTERM releases it in reverse order.
- *   dev      everything on one machine (embedded Postgres and Temporal dev server unless configured)
- *   api      the HTTP API only          worker   the Temporal worker only
- *   migrate  apply database migrations and exit
- *   webhook-secret  print a fresh WEBHOOK_SECRET and exit (needs no configuration)
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { createLogger, type Logger } from '../log.js';
-import { openDatabase } from './database.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { createLifecycle, stopOnSignals, type Lifecycle } from './lifecycle.js';
-import { startApi } from './api.js';
-import { startTemporalDevServer } from './temporal-dev-server.js';
-import { installTemporalRuntime } from './temporal-runtime.js';
-import { startWorker } from './worker.js';
-import { freePort } from './processes.js';
-import { createMetrics } from '../metrics/registry.js';
-import { startMetricsServer } from '../metrics/server.js';
-import { probe } from '../health.js';
-import { newWebhookSecret } from '../webhooks/settings.js';
+const CLIENT_COMMANDS = new Set(['submit', 'status', 'result', 'cancel', 'retry', 'list', 'mcp', 'help', '--help', '-h']);
 
-const USAGE = 'usage: ocr <dev|api|worker|migrate|webhook-secret>';
-
-function requireSetting(value: string | undefined, name: string, command: string): string {
-  if (!value) throw new ConfigError([`${name} is required for \`ocr ${command}\` (only \`ocr dev\` starts its own)`]);
-  return value;
+const command = process.argv[2] ?? '';
+if (CLIENT_COMMANDS.has(command)) {
+  const { runCli } = await import('../cli/index.js');
+  process.exit(await runCli(process.argv.slice(2)));
+} else {
+  const { runServerCommand } = await import('./server-commands.js');
+  await runServerCommand(command);
 }
-
-/** Fills in DATABASE_URL and TEMPORAL_ADDRESS with embedded services where they are not set. */
-async function withLocalServices(config: Config, log: Logger, lifecycle: Lifecycle): Promise<Config> {
-  await mkdir(config.dataDir, { recursive: true });
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    const pg = await startEmbeddedPostgres(config.dataDir, log);
-    lifecycle.defer('embedded postgres', () => pg.stop());
-    databaseUrl = pg.url;
-  }
-  let address = config.temporal.address;
-  if (!address) {
-    const temporal = await startTemporalDevServer({
-      port: 7233,
-      uiPort: 8233,
-      // A file, not memory: workflows survive a restart of `ocr dev`.
-      dbFile: path.join(config.dataDir, 'temporal.sqlite'),
-      pidFile: path.join(config.dataDir, 'temporal.pid'),
-      namespace: config.temporal.namespace,
-      log,
-    });
-    lifecycle.defer('temporal dev server', () => temporal.stop());
-    address = temporal.address;
-  }
-  return { ...config, databaseUrl, temporal: { ...config.temporal, address } };
-}
-
-async function run(command: string, config: Config, log: Logger, lifecycle: Lifecycle, sdkMetricsUrl?: string): Promise<void> {
-  switch (command) {
-    case 'dev': {
-      const local = await withLocalServices(config, log, lifecycle);
-      const pool = await openDatabase(local.databaseUrl!, log, lifecycle);
-      // One process, one registry: the API's /metrics shows the worker's numbers too.
-      const metrics = createMetrics();
-      await startWorker(local, pool, log, lifecycle, { metrics });
-      await startApi(local, pool, log, lifecycle, { metrics, sdkMetricsUrl });
-      break;
-    }
-    case 'api': {
-      const pool = await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
-      requireSetting(config.temporal.address, 'TEMPORAL_ADDRESS', command);
-      await startApi(config, pool, log, lifecycle);
-      break;
-    }
-    case 'worker': {
-      const pool = await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
-      requireSetting(config.temporal.address, 'TEMPORAL_ADDRESS', command);
-      const metrics = createMetrics();
-      const worker = await startWorker(config, pool, log, lifecycle, { metrics });
-      const server = await startMetricsServer({
-        port: config.metrics.workerPort, metrics, sdkMetricsUrl, log,
-        access: { password: config.http.password, public: config.metrics.public },
-        health: async () => Object.fromEntries([
-          ['worker', worker.getState() === 'RUNNING' ? 'ok' : worker.getState().toLowerCase()],
-          await probe('database', () => pool.query('select 1')),
-        ]),
-      });
-      lifecycle.defer('worker metrics', () => server.close());
-      break;
-    }
-    case 'migrate': {
-      await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
-      await lifecycle.shutdown();
-      break;
-    }
-    default:
-      throw new ConfigError([USAGE]);
-  }
-}
-
-async function main(): Promise<void> {
-  const command = process.argv[2] ?? '';
-  if (command === 'webhook-secret') {
-    process.stdout.write(`${newWebhookSecret()}\n`);
-    return;
-  }
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
-  }
-  const log = await createLogger(config.logLevel, config.logFormat);
-  // Processes that run a worker export the SDK's metrics on a private port, appended to our /metrics.
-  const sdkMetricsUrl = installTemporalRuntime(log, command === 'dev' || command === 'worker' ? await freePort() : undefined);
-  const lifecycle = createLifecycle(log);
-  stopOnSignals(lifecycle, log);
-  try {
-    await run(command, config, log, lifecycle, sdkMetricsUrl);
-  } catch (err) {
-    if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
-    else log.fatal({ err }, `ocr ${command} failed to start`);
-    process.exitCode = err instanceof ConfigError ? 2 : 1;
-    await lifecycle.shutdown();
-  }
-  await lifecycle.done;
-  // Some libraries keep handles open after release (gRPC channels): exit once everything is released.
-  process.exit();
-}
-
-await main();

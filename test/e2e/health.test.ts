@@ -73,7 +73,7 @@ test('/health answers 503 naming the database while Postgres is unreachable, and
   const pool = createPool(relay.url);
   const pdf = createPdfPool(1);
   const server = createApp({
-    config: parseConfig({ PASSWORD: 'x' }), pool, temporal: new Client({ connection }), tasks: {} as never, temporalConnection: connection, pdf, previews: {} as never, pdfExports: {} as never,
+    config: parseConfig({ PASSWORD: 'x' }), pool, temporal: new Client({ connection }), tasks: {} as never, temporalConnection: connection, pdf, previews: {} as never, pdfExports: {} as never, selfUrl: {} as never,
     metrics: createMetrics(), websocketStats: () => { throw new Error('not used'); }, log: pino({ level: 'silent' }),
   }).listen(0);
   try {

@@ -46,7 +46,7 @@ test('Temporal unreachable at submit: a 503 that says so, and the task is record
   const pdf = createPdfPool(1);
   const tasks = createTaskLifecycle({ pool: stack.pool, temporal, config: stack.config, log });
   const app = createApp({
-    config: stack.config, pool: stack.pool, temporal, tasks, temporalConnection: connection, pdf, previews: {} as never, pdfExports: {} as never,
+    config: stack.config, pool: stack.pool, temporal, tasks, temporalConnection: connection, pdf, previews: {} as never, pdfExports: {} as never, selfUrl: {} as never,
     metrics: createMetrics(), websocketStats: () => { throw new Error('not used'); }, log,
   });
   const server = http.createServer(app.callback()).listen(0);

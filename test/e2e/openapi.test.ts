@@ -39,7 +39,7 @@ after(() => stack?.stop());
 
 /** Every method and path the app's routers register, read from a freshly built app (not a hand list). */
 function routerRoutes(): Array<{ method: string; path: string }> {
-  const app = createApp({ config: stack.config, pool: stack.pool, temporal: {} as never, tasks: {} as never, temporalConnection: {} as never, pdf: {} as never, previews: {} as never, pdfExports: {} as never, metrics: createMetrics(), websocketStats: {} as never, log: pino({ level: 'silent' }) });
+  const app = createApp({ config: stack.config, pool: stack.pool, temporal: {} as never, tasks: {} as never, temporalConnection: {} as never, pdf: {} as never, previews: {} as never, pdfExports: {} as never, selfUrl: {} as never, metrics: createMetrics(), websocketStats: {} as never, log: pino({ level: 'silent' }) });
   const layers = app.middleware.flatMap((m) => (m as { router?: Router }).router?.stack ?? []);
   return layers.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => ({ method: m.toLowerCase(), path: String(layer.path) })));
 }

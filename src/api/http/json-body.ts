@@ -3,13 +3,17 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import { httpError } from './errors.js';
 
-export function jsonBody(): Middleware {
+const KB = 1024;
+
+/** `limitKb`: the largest body taken (a larger one is a 413 body_too_large). */
+export function jsonBody(limitKb = 256): Middleware {
+  const limit = limitKb >= KB ? `${limitKb / KB} MB` : `${limitKb} KB`;
   return bodyParser({
     enableTypes: ['json'],
-    jsonLimit: '256kb',
+    jsonLimit: `${limitKb}kb`,
     onError: (err) => {
       const status = (err as { status?: number }).status;
-      if (status === 413) throw httpError(413, 'body_too_large', 'The JSON body is larger than 256 KB');
+      if (status === 413) throw httpError(413, 'body_too_large', `The JSON body is larger than ${limit}`);
       throw httpError(400, 'invalid_json', `JSON格式错误 (the body is not valid JSON: ${err.message})`);
     },
   });

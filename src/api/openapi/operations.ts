@@ -13,6 +13,7 @@ import {
   batchStatusBody, batchUploadForm, docsAssetParams, exportQuery, idempotencyHeader, listQuery, pageImageQuery, MAX_BATCH_FILES, MAX_BATCH_STATUS_IDS, pageParams, taskParams, uploadForm,
 } from '../http/schemas.js';
 import * as r from './responses.js';
+import { MCP_BODY_MB } from '../http/routes/mcp.js';
 import { azureOperations } from './azure.js';
 
 export type Method = 'get' | 'post' | 'delete';
@@ -184,6 +185,15 @@ export function listOperations(config: Config): Operation[] {
     {
       method: 'get', path: '/api/models', operationId: 'listModels', tag: 'System', summary: "The models a task's `model` option may name (MODELS), and the default (MODEL)",
       ok: { description: 'The allowlist, the default first', schema: r.Models },
+    },
+    {
+      method: 'post', path: '/mcp', operationId: 'mcp', tag: 'System', summary: 'The MCP server for agents (Streamable HTTP, stateless)',
+      description: 'JSON-RPC messages of the Model Context Protocol, as an MCP client sends them (the SDK\'s `StreamableHTTPClientTransport` with this URL). '
+        + 'Tools: `ocr_file` (the file base64 in `content_base64`, with `file_name`, `pages`, `model`, `prompt`, `wait_seconds`), `get_task`, `get_result` (a `pages` range), `list_tasks`, `cancel_task`; '
+        + `resources: \`ocr://tasks/{id}\`. The JSON body is at most ${MCP_BODY_MB} MB. Also \`/mcp\` with \`Authorization: Bearer <PASSWORD>\`.`,
+      body: { contentType: 'application/json', schema: r.OpenApiJson },
+      ok: { description: 'The JSON-RPC answer, as JSON or as a stream of server-sent events (progress notifications, then the result)', content: { 'application/json': r.OpenApiJson, 'text/event-stream': r.Text } },
+      errors: { 400: ['invalid_json'], 413: ['body_too_large'] },
     },
     {
       method: 'get', path: '/api/system/stats', operationId: 'systemStats', tag: 'System', summary: 'Tasks by type and status, Temporal workers, the machine and WebSockets',
