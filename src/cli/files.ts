@@ -9,6 +9,7 @@ import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { PDF_HEADER_WITHIN, UPLOAD_IMAGE_TYPES } from '../contract/index.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export type FileKind = 'image' | 'pdf';
@@ -22,11 +23,8 @@ export interface LocalFile {
   mimeType: string;
 }
 
-/** The image types of the server's IMAGE_TYPES (api/http/accept-file.ts). */
-const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'image/tiff']);
+const IMAGE_TYPES: ReadonlySet<string> = new Set(UPLOAD_IMAGE_TYPES);
 const EXTENSIONS = new Set(['.pdf', '.png', '.jpg', '.jpeg', '.jpe', '.webp', '.gif', '.bmp', '.tif', '.tiff']);
-/** As the server: a PDF's `%PDF-` header may come after a little junk. */
-const PDF_HEADER_WITHIN = 1024;
 const SNIFF_BYTES = 4100;
 
 export const SUPPORTED_TYPES_TEXT = 'a PDF or a PNG, JPEG, WebP, GIF, BMP or TIFF image';

@@ -8,3 +8,4 @@ export * from './rest.js';
 export * from './websocket.js';
 export * from './page.js';
 export * from './webhooks.js';
+export * from './files.js';

@@ -3,7 +3,7 @@
  * it becomes a task: its pages (an image's frames or a PDF's pages, narrowed by the `pages` option)
  * and what its task should warn of. Refusals are the 400s of image-check.ts and pdf-check.ts.
  */
-import type { TaskOptions, TaskType, TaskWarning } from '../../contract/index.js';
+import { UPLOAD_IMAGE_TYPES, type TaskOptions, type TaskType, type TaskWarning } from '../../contract/index.js';
 import type { PdfPool } from '../../pdf/pool.js';
 import { parsePageRanges } from '../../tasks/page-ranges.js';
 import { httpError } from './errors.js';
@@ -11,7 +11,7 @@ import { checkImage } from './image-check.js';
 import { checkPdf } from './pdf-check.js';
 
 /** Decided by magic bytes. BMP and TIFF are converted to PNG before they reach the model. */
-export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'image/tiff']);
+export const IMAGE_TYPES: ReadonlySet<string> = new Set(UPLOAD_IMAGE_TYPES);
 
 /** A file that may become a task, and the task it becomes. */
 export interface AcceptedFile { taskType: TaskType; totalPages: number; warnings: TaskWarning[] }

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { fileTypeFromFile } from 'file-type';
 import type { Context } from 'koa';
+import { PDF_HEADER_WITHIN } from '../../contract/index.js';
 import { httpError } from './errors.js';
 
 export interface Upload {
@@ -155,8 +156,6 @@ export async function receiveBody(ctx: Context, tmpDir: string, opts: SaveOption
   }
 }
 
-/** How far into a PDF its `%PDF-` header may be: readers skip what comes before (ISO 32000 leaves room for it). */
-const PDF_HEADER_WITHIN = 1024;
 
 /** The type by magic bytes; a PDF also when its header comes after a few bytes of something else. */
 async function detectType(file: string): Promise<string | undefined> {
