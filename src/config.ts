@@ -120,6 +120,7 @@ const schema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   PAGE_IMAGE_CACHE_MB: int(0, 1_000_000).default(512),
   PDF_EXPORT_CACHE_MB: int(0, 1_000_000).default(2048),
+  RETENTION_DAYS: int(0, 36_500).default(0),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS, { message: 'expected json or pretty (unset: pretty on a terminal, else json)' }).optional(),
   MODEL_PRICES: modelPrices.optional(),
@@ -167,6 +168,8 @@ export interface Config {
   pageImageCacheBytes: number;
   /** Searchable PDFs made for export, kept on disk under dataDir up to this many bytes (PDF_EXPORT_CACHE_MB; 0 = none kept). */
   pdfExportCacheBytes: number;
+  /** Tasks finished more than this many days ago are deleted, daily (RETENTION_DAYS; 0 = kept for ever). */
+  retentionDays: number;
   logLevel: (typeof LOG_LEVELS)[number];
   /** Unset means: pretty on a terminal, JSON lines otherwise (decided by the logger). */
   logFormat: (typeof LOG_FORMATS)[number] | undefined;
@@ -252,6 +255,7 @@ function toConfig(e: Env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     pageImageCacheBytes: e.PAGE_IMAGE_CACHE_MB * MB,
     pdfExportCacheBytes: e.PDF_EXPORT_CACHE_MB * MB,
+    retentionDays: e.RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     pricing: { prices: e.MODEL_PRICES ?? {}, currency: e.PRICE_CURRENCY },

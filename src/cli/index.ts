@@ -17,7 +17,8 @@ const SERVER_COMMANDS_HELP = `Server commands (they read the server's configurat
   dev                  everything on one machine (embedded Postgres and Temporal unless configured)
   api | worker         the HTTP API, or the Temporal worker, alone
   migrate              apply database migrations and exit
-  webhook-secret       print a fresh WEBHOOK_SECRET`;
+  webhook-secret       print a fresh WEBHOOK_SECRET
+  retention run        delete expired tasks and unused files now, print what went`;
 
 const SETTINGS_HELP = `Server and password: --server / --password, else OCR_SERVER / OCR_PASSWORD from the
 environment or from .env in the current directory, else ${DEFAULT_SERVER} and "${DEFAULT_PASSWORD}".`;

@@ -1,9 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 /**
- * `ocr <command>`: the one bin. Server commands (dev, api, worker, migrate, webhook-secret) are
- * src/main/server-commands.ts; the client commands (submit, status, result, cancel, retry, list,
- * and mcp, the MCP server over stdio) are src/cli/, which speak HTTP to a running server and read
- * none of its configuration. Each side is imported only when asked for: a client command starts
+ * `ocr <command>`: the one bin. Server commands (dev, api, worker, migrate, retention,
+ * webhook-secret) are src/main/server-commands.ts; the client commands (submit, status, result,
+ * cancel, retry, list, and mcp, the MCP server over stdio) are src/cli/, which speak HTTP to a
+ * running server and read none of its configuration. Each side is imported only when asked for: a client command starts
  * without loading Temporal, mupdf or Postgres.
  *
  * Launch with --max-semi-space-size=2 (the shebang, `npm start` and the Dockerfile do): model calls
@@ -20,5 +20,5 @@ if (CLIENT_COMMANDS.has(command)) {
   process.exit(await runCli(process.argv.slice(2)));
 } else {
   const { runServerCommand } = await import('./server-commands.js');
-  await runServerCommand(command);
+  await runServerCommand(command, process.argv.slice(3));
 }

@@ -4,6 +4,7 @@
  *   dev      everything on one machine (embedded Postgres and Temporal dev server unless configured)
  *   api      the HTTP API only          worker   the Temporal worker only
  *   migrate  apply database migrations and exit
+ *   retention run  delete what RETENTION_DAYS lets go now (what the daily schedule does), print it, exit
  *   webhook-secret  print a fresh WEBHOOK_SECRET and exit (needs no configuration)
  */
 import { mkdir } from 'node:fs/promises';
@@ -22,8 +23,11 @@ import { createMetrics } from '../metrics/registry.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { probe } from '../health.js';
 import { newWebhookSecret } from '../webhooks/settings.js';
+import { filesCacheDir } from '../store/files.js';
+import { applyRetention, UNUSED_FILE_GRACE_HOURS } from '../tasks/retention.js';
+import type { RetentionReport } from '../workflows/types.js';
 
-const USAGE = 'usage: ocr <dev|api|worker|migrate|webhook-secret|submit|status|result|cancel|retry|list|mcp> (ocr --help for more)';
+const USAGE = 'usage: ocr <dev|api|worker|migrate|retention|webhook-secret|submit|status|result|cancel|retry|list|mcp> (ocr --help for more)';
 
 function requireSetting(value: string | undefined, name: string, command: string): string {
   if (!value) throw new ConfigError([`${name} is required for \`ocr ${command}\` (only \`ocr dev\` starts its own)`]);
@@ -56,7 +60,44 @@ async function withLocalServices(config: Config, log: Logger, lifecycle: Lifecyc
   return { ...config, databaseUrl, temporal: { ...config.temporal, address } };
 }
 
-async function run(command: string, config: Config, log: Logger, lifecycle: Lifecycle, sdkMetricsUrl?: string): Promise<void> {
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** What `ocr retention run` deletes, in a line (printed before it starts). */
+function retentionScope(days: number): string {
+  const files = `stored files no task uses (${UNUSED_FILE_GRACE_HOURS} hours after their last upload)`;
+  return days === 0
+    ? `RETENTION_DAYS=0: every task is kept; deleting ${files}`
+    : `RETENTION_DAYS=${days}: deleting tasks finished more than ${days} days ago, then ${files}`;
+}
+
+/** One line per figure, for people and for scripts (`awk '$1 == "tasks" { print $2 }'`). */
+function retentionLines(report: RetentionReport): string {
+  return [`tasks ${report.tasks}`, `pages ${report.pages}`, `files ${report.files}`, `bytes ${report.bytes} (${megabytes(report.bytes)})`].join('\n');
+}
+
+/**
+ * `ocr retention run`: the schedule's deletion, here and now, straight against Postgres (Temporal is
+ * not needed). Ctrl-C stops it between two transactions; what it deleted until then is printed.
+ */
+async function runRetention(args: string[], config: Config, log: Logger, lifecycle: Lifecycle): Promise<void> {
+  if (args.join(' ') !== 'run') throw new ConfigError(['usage: ocr retention run']);
+  const pool = await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', 'retention run'), log, lifecycle);
+  process.stdout.write(`${retentionScope(config.retentionDays)}\n`);
+  const stop = new AbortController();
+  const running = applyRetention(pool, { retentionDays: config.retentionDays }, { cacheDir: filesCacheDir(config), signal: stop.signal });
+  // Registered after the pool, so released before it: a signal lets the transaction under way
+  // finish, and only then is the pool closed.
+  lifecycle.defer('retention run', async () => {
+    stop.abort();
+    await running.catch(() => {});
+  });
+  const report = await running;
+  process.stdout.write(`${stop.signal.aborted ? 'stopped; deleted until then:' : 'deleted:'}\n${retentionLines(report)}\n`);
+  if (stop.signal.aborted) process.exitCode = 130;
+  await lifecycle.shutdown();
+}
+
+async function run(command: string, args: string[], config: Config, log: Logger, lifecycle: Lifecycle, sdkMetricsUrl?: string): Promise<void> {
   switch (command) {
     case 'dev': {
       const local = await withLocalServices(config, log, lifecycle);
@@ -89,6 +130,9 @@ async function run(command: string, config: Config, log: Logger, lifecycle: Life
       lifecycle.defer('worker metrics', () => server.close());
       break;
     }
+    case 'retention':
+      await runRetention(args, config, log, lifecycle);
+      break;
     case 'migrate': {
       await openDatabase(requireSetting(config.databaseUrl, 'DATABASE_URL', command), log, lifecycle);
       await lifecycle.shutdown();
@@ -99,8 +143,8 @@ async function run(command: string, config: Config, log: Logger, lifecycle: Life
   }
 }
 
-/** Runs a server command to its end, then exits the process. */
-export async function runServerCommand(command: string): Promise<void> {
+/** Runs a server command (with what follows it on the command line) to its end, then exits the process. */
+export async function runServerCommand(command: string, args: string[] = []): Promise<void> {
   if (command === 'webhook-secret') {
     process.stdout.write(`${newWebhookSecret()}\n`);
     return;
@@ -119,7 +163,7 @@ export async function runServerCommand(command: string): Promise<void> {
   const lifecycle = createLifecycle(log);
   stopOnSignals(lifecycle, log);
   try {
-    await run(command, config, log, lifecycle, sdkMetricsUrl);
+    await run(command, args, config, log, lifecycle, sdkMetricsUrl);
   } catch (err) {
     if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
     else log.fatal({ err }, `ocr ${command} failed to start`);

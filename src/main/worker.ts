@@ -1,10 +1,14 @@
-/** Starts a Temporal worker that runs ocrTask workflows and their activities. */
+/**
+ * Starts a Temporal worker that runs the workflows (ocrTask, webhook deliveries, retention) and their
+ * activities, and brings the retention schedule in line with RETENTION_DAYS.
+ */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
 import { createWebhookActivities } from '../activities/webhooks.js';
+import { createRetentionActivities } from '../activities/retention.js';
 import { createLimiter } from '../activities/limiter.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../store/pool.js';
@@ -14,6 +18,7 @@ import { createVisionClient, type VisionClient } from '../vision/client.js';
 import { instrumentPdfPool, instrumentVision } from '../metrics/instrument.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { countActivityWorkers } from '../temporal/task-queue.js';
+import { ensureRetentionSchedule } from '../temporal/retention-schedule.js';
 import { webhookTaskQueue } from '../workflows/types.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -65,23 +70,27 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
   lifecycle.defer('pdf render threads', () => pdf.close());
   const images = { dpi: config.pdf.dpi, maxSide: config.pdf.maxSide, encoding: config.encoding };
   pdf.warm(images).catch((err: unknown) => log.warn({ err }, 'could not warm up the render threads'));
-  const activities = createActivities({
-    pool,
-    pdf: instrumentPdfPool(pdf, metrics),
-    images,
-    vision: instrumentVision(options.vision ?? createVisionClient(config.vision, log.child({ component: 'vision' })), metrics, config.vision.model),
-    metrics,
-    limiter: createLimiter(config.vision.concurrency),
-    concurrency: config.vision.concurrency,
-    countWorkers: () => countActivityWorkers(connection.workflowService, config.temporal.namespace, config.temporal.taskQueue),
-    cacheDir: filesCacheDir(config),
-    maxAttempts: config.vision.maxAttempts,
-    model: config.vision.model,
-    reuse: config.reuse,
-    webhooks: config.webhooks,
-    retryBaseDelayMs: options.retryBaseDelayMs,
-    log: log.child({ component: 'activities' }),
-  });
+  const activities = {
+    ...createActivities({
+      pool,
+      pdf: instrumentPdfPool(pdf, metrics),
+      images,
+      vision: instrumentVision(options.vision ?? createVisionClient(config.vision, log.child({ component: 'vision' })), metrics, config.vision.model),
+      metrics,
+      limiter: createLimiter(config.vision.concurrency),
+      concurrency: config.vision.concurrency,
+      countWorkers: () => countActivityWorkers(connection.workflowService, config.temporal.namespace, config.temporal.taskQueue),
+      cacheDir: filesCacheDir(config),
+      maxAttempts: config.vision.maxAttempts,
+      model: config.vision.model,
+      reuse: config.reuse,
+      webhooks: config.webhooks,
+      retryBaseDelayMs: options.retryBaseDelayMs,
+      log: log.child({ component: 'activities' }),
+    }),
+    // Retention runs on the task queue of the tasks: a daily run of short transactions needs no slots of its own.
+    ...createRetentionActivities({ pool, cacheDir: filesCacheDir(config), log: log.child({ component: 'retention' }) }),
+  };
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -111,6 +120,7 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
   });
   runUntilShutdown(worker, 'worker', log, lifecycle);
   runUntilShutdown(webhookWorker, 'webhook worker', log, lifecycle);
+  await ensureRetentionSchedule(connection, { namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, retentionDays: config.retentionDays }, log);
   log.info({ taskQueue: config.temporal.taskQueue, concurrency: config.vision.concurrency, model: config.vision.model }, 'worker started');
   return worker;
 }

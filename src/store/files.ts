@@ -1,7 +1,7 @@
 /**
  * Content-addressed file storage in Postgres. The API stores an upload once (by sha256); a worker on
  * any machine copies it into its local cache the first time it needs it (in binary COPY:
- * copy-binary.ts) and reads the disk after that.
+ * copy-binary.ts) and reads the disk after that. Retention deletes the files no task uses (below).
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyValues } from './copy-binary.js';
-import { withClient, withTransaction, type Pool } from './pool.js';
+import { withClient, withTransaction, type Pool, type Queryable } from './pool.js';
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -18,10 +18,25 @@ export const filesCacheDir = (config: { dataDir: string }) => path.join(config.d
 
 export interface StoredFile { sha256: string; sizeBytes: number; mimeType: string }
 
-/** Copies a local file into the store unless a file with the same hash is already there. */
+/**
+ * Copies a local file into the store unless a file with the same hash is already there, and marks
+ * it as just uploaded either way: retention leaves a file alone for a while after that (the task
+ * that uses it is inserted next).
+ */
 export async function storeFile(pool: Pool, localPath: string, file: StoredFile): Promise<void> {
   await withTransaction(pool, async (client) => {
     const chunkCount = Math.max(1, Math.ceil(file.sizeBytes / CHUNK_BYTES));
+    // The row lock orders this upload with retention's claim on the file (claimUnusedFiles): a
+    // claim made first is seen here, and a claim made later sees last_upload_at and passes over it.
+    const { rows: [stored] } = await client.query<{ deleting: boolean }>('select deleting from files where sha256 = $1 for update', [file.sha256]);
+    if (stored && !stored.deleting) {
+      await client.query('update files set last_upload_at = now() where sha256 = $1', [file.sha256]);
+      return;
+    }
+    // Retention is deleting these bytes chunk by chunk (no task uses them): finish that here and
+    // store them anew, rather than trust a file that is missing chunks. Rare (the same bytes
+    // uploaded again just as they expire), so the upload may pay for the rest of the deletion.
+    if (stored) await client.query('delete from files where sha256 = $1', [file.sha256]);
     // A concurrent upload of the same bytes blocks on this insert until the first transaction
     // commits, then finds the row and skips the chunks.
     const inserted = await client.query(
@@ -93,4 +108,64 @@ async function fetchIntoCache(pool: Pool, cacheDir: string, sha256: string, targ
     await rm(temp, { force: true });
     throw err;
   }
+}
+
+/*
+ * Retention's side of the store (tasks/retention.ts). A file no task uses goes in three steps, each
+ * its own short transaction: it is claimed (`deleting`), its chunks go a few at a time, then its
+ * row. An upload of the same bytes at any point sees the claim and stores them anew (storeFile).
+ */
+
+/**
+ * Up to `limit` files after `after` (by hash: one pass over the table, however many it finds) that
+ * no task uses and that no upload has stored or found for `graceHours`, or that an earlier run
+ * claimed and did not finish.
+ */
+export async function findUnusedFiles(db: Queryable, after: string, graceHours: number, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ sha256: string }>(
+    `select sha256 from files f
+     where f.sha256 > $1 and (f.deleting or f.last_upload_at < now() - make_interval(hours => $2))
+       and not exists (select 1 from tasks t where t.file_sha256 = f.sha256)
+     order by f.sha256 limit $3`,
+    [after, graceHours, limit],
+  );
+  return rows.map((r) => r.sha256);
+}
+
+/** Marks those of these files that still qualify as being deleted; the hashes it marked. */
+export async function claimUnusedFiles(db: Queryable, sha256s: string[], graceHours: number): Promise<string[]> {
+  const { rows } = await db.query<{ sha256: string }>(
+    `update files f set deleting = true
+     where f.sha256 = any($1::text[]) and (f.deleting or f.last_upload_at < now() - make_interval(hours => $2))
+       and not exists (select 1 from tasks t where t.file_sha256 = f.sha256)
+     returning f.sha256`,
+    [sha256s, graceHours],
+  );
+  return rows.map((r) => r.sha256);
+}
+
+/**
+ * Deletes up to `limit` chunks of these files while they are still claimed; how many it deleted
+ * (0: none left). Chunks of bytes an upload stored anew meanwhile are not the claimed file's.
+ */
+export async function deleteClaimedChunks(db: Queryable, sha256s: string[], limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `delete from file_chunks c using (
+       select c2.sha256, c2.seq from file_chunks c2 join files f on f.sha256 = c2.sha256
+       where f.sha256 = any($1::text[]) and f.deleting
+       limit $2
+     ) doomed
+     where c.sha256 = doomed.sha256 and c.seq = doomed.seq`,
+    [sha256s, limit],
+  );
+  return rowCount ?? 0;
+}
+
+/** Deletes the rows of these files that are still claimed (any chunk left goes with them); what they held. */
+export async function deleteClaimedFiles(db: Queryable, sha256s: string[]): Promise<Array<{ sha256: string; sizeBytes: number }>> {
+  const { rows } = await db.query<{ sha256: string; size_bytes: number }>(
+    'delete from files where sha256 = any($1::text[]) and deleting returning sha256, size_bytes',
+    [sha256s],
+  );
+  return rows.map((r) => ({ sha256: r.sha256, sizeBytes: r.size_bytes }));
 }

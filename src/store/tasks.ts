@@ -1,5 +1,5 @@
 /** SQL for the tasks table: the state users query. Temporal owns execution; this owns what is shown. */
-import type { FinalTaskStatus, ResultSummary, TaskOptions, TaskStatus, TaskType, TaskWarning } from '../contract/index.js';
+import { FINAL_TASK_STATUSES, type FinalTaskStatus, type ResultSummary, type TaskOptions, type TaskStatus, type TaskType, type TaskWarning } from '../contract/index.js';
 import { withTransaction, type Pool, type Queryable } from './pool.js';
 
 export interface TaskRow {
@@ -166,14 +166,47 @@ export async function resetForRetry(pool: Pool, id: string): Promise<void> {
 /** Deletes the task (its pages cascade) and its file when no other task uses it. */
 export async function deleteTask(pool: Pool, id: string): Promise<boolean> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ file_sha256: string }>('delete from tasks where id = $1 returning file_sha256', [id]);
-    if (rows.length === 0) return false;
+    const { tasks, fileSha256s } = await deleteTaskRows(client, [id]);
+    if (tasks === 0) return false;
     await client.query(
       'delete from files f where f.sha256 = $1 and not exists (select 1 from tasks t where t.file_sha256 = f.sha256)',
-      [rows[0]!.file_sha256],
+      [fileSha256s[0]],
     );
     return true;
   });
+}
+
+export interface DeletedTasks { tasks: number; pages: number; fileSha256s: string[] }
+
+/**
+ * Deletes these tasks with every row that references them: their pages here (to count them), and
+ * by `on delete cascade` their webhook events and deliveries and their idempotency keys. Their
+ * files stay (a file may be shared; retention and deleteTask decide). Run it inside a transaction.
+ */
+export async function deleteTaskRows(db: Queryable, ids: string[]): Promise<DeletedTasks> {
+  // Task rows first, as every writer of a task's pages does (lockTask): locking a page first could
+  // deadlock with a run saving it.
+  await db.query('select 1 from tasks where id = any($1::uuid[]) for update', [ids]);
+  const pages = await db.query('delete from pages where task_id = any($1::uuid[])', [ids]);
+  const { rows } = await db.query<{ file_sha256: string }>('delete from tasks where id = any($1::uuid[]) returning file_sha256', [ids]);
+  return { tasks: rows.length, pages: pages.rowCount ?? 0, fileSha256s: [...new Set(rows.map((r) => r.file_sha256))] };
+}
+
+/**
+ * Up to `limit` tasks that finished (completed, partial, failed, cancelled) more than `days` days
+ * ago, locked until the transaction ends. A locked task is skipped, not waited for: it is being
+ * written to (a retry starting makes it unfinished again), and the next run takes it if it still
+ * qualifies.
+ */
+export async function lockExpiredTasks(db: Queryable, days: number, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `select id from tasks
+     where completed_at < now() - make_interval(days => $1) and status = any($2::text[])
+     order by completed_at limit $3
+     for update skip locked`,
+    [days, FINAL_TASK_STATUSES, limit],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Records the task's outcome; false when the task no longer exists. */

@@ -104,3 +104,20 @@ export function splitIntoBatches(pages: readonly number[], size: number): number
 /** The pages a run reads: those its input names, or all of them. */
 export const inputPages = (input: Pick<OcrTaskInput, 'totalPages' | 'pages'>): number[] =>
   input.pages ?? Array.from({ length: input.totalPages }, (_, i) => i + 1);
+
+export const RETENTION_WORKFLOW = 'retentionWorkflow';
+
+/**
+ * The schedule that runs retentionWorkflow daily, one per task queue: `ocr-retention` for the
+ * default queue, and deployments (or tests) sharing a namespace keep apart.
+ */
+export const retentionScheduleId = (taskQueue: string) => `${taskQueue}-retention`;
+
+/** What a retention run deletes: kept in the schedule's action, so the Web UI shows it. */
+export interface RetentionInput {
+  /** Tasks finished more than this many days ago go (RETENTION_DAYS); 0 keeps every task. */
+  retentionDays: number;
+}
+
+/** What a retention run deleted: the workflow's result, and what `ocr retention run` prints. */
+export interface RetentionReport { tasks: number; pages: number; files: number; bytes: number }

@@ -85,6 +85,14 @@ test('IMAGE_FORMAT is auto, png, jpeg or webp; JPEG_QUALITY 50 to 100', () => {
   assert.throws(() => parseConfig({ JPEG_QUALITY: '20' }), /JPEG_QUALITY="20"/);
 });
 
+test('RETENTION_DAYS: 0 (keep every task) unless a whole number of days is given', () => {
+  assert.equal(parseConfig({}).retentionDays, 0);
+  assert.equal(parseConfig({ RETENTION_DAYS: '90' }).retentionDays, 90);
+  for (const bad of ['-1', '1.5', 'forever']) {
+    assert.throws(() => parseConfig({ RETENTION_DAYS: bad }), (err: ConfigError) => err.problems.some((p) => p.startsWith(`RETENTION_DAYS="${bad}"`)));
+  }
+});
+
 test('.env is read, and the real environment wins over it', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ocr-env-'));
   const file = path.join(dir, '.env');
