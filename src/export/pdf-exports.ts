@@ -18,11 +18,17 @@ import type { DiskCache } from '../previews/disk-cache.js';
 /** A searchable PDF ready to send: open for reading, its size known for Content-Length. */
 export interface PdfExport { file: FileHandle; size: number }
 
-export interface PdfExports {
+/** A task's export as its pages read now: known by its ETag before anything is made. */
+export interface PdfVersion {
   /** A strong ETag, quoted: changes when the task's file or any page's text or status does. */
-  etag(task: TaskRow): Promise<string>;
+  etag: string;
   /** Undefined when the task's file is no longer stored (its text is, but there are no pages to lay it on). */
-  get(task: TaskRow): Promise<PdfExport | undefined>;
+  get(): Promise<PdfExport | undefined>;
+}
+
+export interface PdfExports {
+  /** One query (the pages' digest); a revalidation that matches `etag` needs nothing more. */
+  version(task: TaskRow): Promise<PdfVersion>;
   /** Each page of the task's file as displayed (a PDF's in points, an image's in pixels); undefined as for `get`. */
   pageSizes(task: TaskRow): Promise<PageDimensions[] | undefined>;
 }
@@ -76,27 +82,31 @@ export function createPdfExports({ pool, pdf, cache, filesDir }: PdfExportDeps):
   }
 
   return {
-    etag: async (task) => `"${(await keyOf(task)).slice(0, 32)}"`,
-    async get(task) {
+    async version(task) {
       const key = await keyOf(task);
-      const cached = await cache.open(key);
-      if (cached) return { file: cached, size: (await cached.stat()).size };
-      const path = await localFile(task);
-      if (!path) return undefined;
-      const pending = making.get(key);
-      if (pending) {
-        await pending.catch(() => {});
-        const made = await cache.open(key);
-        if (made) return { file: made, size: (await made.stat()).size };
-      }
-      const result = make(task, key, path);
-      const done = result.then(() => {}, () => {}).finally(() => making.delete(key));
-      making.set(key, done);
-      return result;
+      return { etag: `"${key.slice(0, 32)}"`, get: () => exportOf(task, key) };
     },
     async pageSizes(task) {
       const path = await localFile(task);
       return path === undefined ? undefined : pdf.pageSizes(path, task.mime_type);
     },
   };
+
+  /** The export under `key`: from disk, or made (once, however many ask at once). */
+  async function exportOf(task: TaskRow, key: string): Promise<PdfExport | undefined> {
+    const cached = await cache.open(key);
+    if (cached) return { file: cached, size: (await cached.stat()).size };
+    const path = await localFile(task);
+    if (!path) return undefined;
+    const pending = making.get(key);
+    if (pending) {
+      await pending.catch(() => {});
+      const made = await cache.open(key);
+      if (made) return { file: made, size: (await made.stat()).size };
+    }
+    const result = make(task, key, path);
+    const done = result.then(() => {}, () => {}).finally(() => making.delete(key));
+    making.set(key, done);
+    return result;
+  }
 }

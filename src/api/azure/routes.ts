@@ -19,6 +19,7 @@ import { markdownToPlainText } from '../../export/plain-text.js';
 import { listPages } from '../../store/pages.js';
 import type { TaskRow } from '../../store/tasks.js';
 import { taskPageNumbers } from '../../tasks/page-ranges.js';
+import { sendSearchablePdf } from '../http/send-pdf.js';
 import { azureError } from './errors.js';
 import { analyzeRequestOf, apiVersionOf, METADATA_KEY, parseAnalyzeQuery, receiveDocument, SURFACES, type AnalyzeRequest, type Surface } from './request.js';
 import { analyzeResultOf, OPERATION_STATUS, operationError, type ResultPage } from './result-view.js';
@@ -150,18 +151,7 @@ export function azureRoutes(deps: ApiDeps): Router<AuthState> {
         ? 'The analyze operation failed: it has no PDF'
         : 'The analyze operation has not finished: poll its analyzeResults URL until its status is succeeded');
     }
-    ctx.set('ETag', await deps.pdfExports.etag(task));
-    ctx.status = 200;
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    const made = await deps.pdfExports.get(task);
-    if (!made) throw azureError('NotFound', 'ResultExpired', "The document's file is no longer stored on this server; its text is");
-    ctx.type = 'application/pdf';
-    ctx.length = made.size;
-    // The stream closes the file when it ends, or when the client leaves.
-    ctx.body = made.file.createReadStream();
+    await sendSearchablePdf(ctx, deps.pdfExports, task, () => azureError('NotFound', 'ResultExpired', "The document's file is no longer stored on this server; its text is"));
   }
 
   for (const surface of SURFACES) {

@@ -11,7 +11,7 @@ import { findTask } from '../find-task.js';
 import { EXPORT_FORMATS, exportQuery, type ExportFormat } from '../schemas.js';
 import { attachmentDisposition, exportFileName } from '../attachment.js';
 import { HTML_EXPORT_CSP, renderHtmlExport } from '../../../export/html.js';
-import { UnreadableExportError } from '../../../export/pdf-exports.js';
+import { sendSearchablePdf } from '../send-pdf.js';
 import type { TaskRow } from '../../../store/tasks.js';
 import { hasResult, taskResult } from '../../views/task-view.js';
 import { joinedContent, listPages } from '../../../store/pages.js';
@@ -70,27 +70,9 @@ export function exportRoutes(deps: ApiDeps): Router<AuthState> {
 
   /** The searchable PDF, revalidated by its ETag (a retried page changes it) and sent from disk. */
   async function searchablePdf(ctx: RouterContext<AuthState>, task: TaskRow): Promise<void> {
-    ctx.set('ETag', await deps.pdfExports.etag(task));
     ctx.set('Cache-Control', 'private, no-cache');
-    ctx.status = 200;
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    let made;
-    try {
-      made = await deps.pdfExports.get(task);
-    } catch (err) {
-      if (err instanceof UnreadableExportError) throw httpError(422, 'unreadable_file', err.message);
-      throw err;
-    }
-    if (!made) throw httpError(404, 'file_not_found', "任务的原始文件已不再保存 (the task's file is no longer stored; its results are)");
     ctx.set('Content-Disposition', attachmentDisposition(exportFileName(task.file_name, '.searchable.pdf'), `task_${task.id}_result.pdf`));
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.type = EXPORT_CONTENT_TYPES.pdf;
-    ctx.length = made.size;
-    // The stream closes the file when it ends, or when the client leaves.
-    ctx.body = made.file.createReadStream();
+    await sendSearchablePdf(ctx, deps.pdfExports, task, () => httpError(404, 'file_not_found', "任务的原始文件已不再保存 (the task's file is no longer stored; its results are)"));
   }
 
   return router;
