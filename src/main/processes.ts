@@ -3,16 +3,35 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** A TCP port free on 127.0.0.1 now: `port` itself (0 = one the system picks). */
+function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.on('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+export async function freePort(): Promise<number> {
+  const port = await tryPort(0);
+  if (port === undefined) throw new Error('no free TCP port on 127.0.0.1');
+  return port;
+}
+
+/**
+ * A free port below 32768, outside the system's ephemeral range: Temporal stores its services'
+ * membership ports as a Postgres smallint, which a port picked by the system may overflow.
+ */
+export async function freeLowPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await tryPort(10_000 + Math.floor(Math.random() * 22_000));
+    if (port !== undefined) return port;
+  }
+  throw new Error('no free TCP port between 10000 and 32000 on 127.0.0.1');
 }
 
 export function isAlive(pid: number): boolean {

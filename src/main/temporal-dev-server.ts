@@ -67,8 +67,20 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
     if (opts.pidFile) await rm(opts.pidFile, { force: true });
   };
 
-  // Ready when the frontend answers a health check; give up if the process dies (port taken…).
-  const deadline = Date.now() + 60_000;
+  if (await waitUntilServing(address, exited, 60_000)) {
+    opts.log.info({ address, ui: opts.uiPort ? `http://localhost:${opts.uiPort}` : undefined }, 'Temporal dev server started');
+    return { address, pid: child.pid!, stop };
+  }
+  await stop();
+  throw new Error(`the Temporal dev server did not start on ${address}: ${stderr.trim() || 'no output'}`);
+}
+
+/**
+ * Resolves true once a Temporal frontend at `address` answers a health check, false if the server's
+ * process ends first (port taken…) or `timeoutMs` passes.
+ */
+export async function waitUntilServing(address: string, exited: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
   let dead = false;
   void exited.then(() => { dead = true; });
   while (!dead && Date.now() < deadline) {
@@ -76,8 +88,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
         await connection.withDeadline(Date.now() + 2000, () => connection.healthService.check({}));
-        opts.log.info({ address, ui: opts.uiPort ? `http://localhost:${opts.uiPort}` : undefined }, 'Temporal dev server started');
-        return { address, pid: child.pid!, stop };
+        return true;
       } finally {
         await connection.close();
       }
@@ -85,6 +96,5 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
       await sleep(200);
     }
   }
-  await stop();
-  throw new Error(`the Temporal dev server did not start on ${address}: ${stderr.trim() || 'no output'}`);
+  return false;
 }

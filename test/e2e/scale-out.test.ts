@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { countActivityWorkers } from '../../src/temporal/task-queue.js';
 import { batchWindow } from '../../src/workflows/types.js';
+import { batchHistory } from '../helpers/batch-history.js';
 import { testEnv } from '../helpers/env.js';
 import { stubMarkdown } from '../helpers/model-stub.js';
 import { makePdf, pageTags } from '../helpers/pdfs.js';
@@ -42,31 +43,6 @@ after(async () => {
   await stack?.stop();
 });
 
-interface BatchRun { identity: string }
-
-/** The workflow's ocrBatch activities: who ran each, and the most scheduled and not yet closed at once. */
-async function batchHistory(taskId: string): Promise<{ runs: BatchRun[]; maxOpen: number }> {
-  const history = await client.workflow.getHandle(taskId).fetchHistory();
-  const batchIds = new Set<string>();
-  const runs: BatchRun[] = [];
-  let open = 0;
-  let maxOpen = 0;
-  for (const event of history.events ?? []) {
-    const id = String(event.eventId);
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name === 'ocrBatch') {
-      batchIds.add(id);
-      maxOpen = Math.max(maxOpen, ++open);
-    }
-    const started = event.activityTaskStartedEventAttributes;
-    if (started && batchIds.has(String(started.scheduledEventId))) runs.push({ identity: started.identity ?? '' });
-    const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes
-      ?? event.activityTaskTimedOutEventAttributes ?? event.activityTaskCanceledEventAttributes;
-    if (closed && batchIds.has(String(closed.scheduledEventId))) open--;
-  }
-  return { runs, maxOpen };
-}
-
 test('a PDF submitted through the second API is spread over both workers, every page once', async () => {
   stack.stub.latencyMs = 300;
   const tags = pageTags(12, 700);
@@ -81,7 +57,7 @@ test('a PDF submitted through the second API is spread over both workers, every 
   assert.deepEqual(rows.map((r) => [r.page_number, r.content]), tags.map((t, i) => [i + 1, stubMarkdown(t)]));
   assert.ok(tags.every((t) => stack.stub.callsFor(t).length === 1), 'each page went to the model once');
 
-  const { runs, maxOpen } = await batchHistory(taskId);
+  const { runs, maxOpen } = await batchHistory(client, taskId);
   assert.equal(runs.length, 6, 'six batches of two pages');
   const identities = new Set(runs.map((r) => r.identity));
   assert.equal(identities.size, 2, `batches ran on ${[...identities].join(', ')}`);
