@@ -214,6 +214,20 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 
   /**
+   * One retention run, as the ocr-retention schedule starts it (the schedule's own run would start
+   * only at 03:00): RETENTION_DAYS 30, deleting nothing that recent tasks use.
+   */
+  async retention() {
+    const handle = await client.workflow.start('retentionWorkflow', {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId: `retention-${Date.now()}`,
+      args: [{ retentionDays: 30 }],
+    });
+    await handle.result();
+    await save('retention', handle.workflowId);
+  },
+
+  /**
    * One-off for a checkout older than 1125e9d (not in the default list): a run started with the
    * search attributes, as an API of 1125e9d or later starts it, on a worker that does not upsert
    * them. That mixed deploy is what `patched('ocr-status-search-attribute')` exists for.

@@ -74,6 +74,7 @@ async function bundleChanged(replacements: Record<string, string>): Promise<stri
   code = code.replace(/from '(\.\.?\/[^']+)'/g, (_, rel: string) => `from '${path.join(path.dirname(source), rel)}'`);
   // The other workflows as they are, so their histories replay with this bundle too.
   code += `\nexport { webhookDeliveryWorkflow } from '${path.join(path.dirname(source), 'webhook-delivery.js')}';\n`;
+  code += `export { retentionWorkflow } from '${path.join(path.dirname(source), 'retention.js')}';\n`;
   const dir = await mkdtemp(path.join(testEnv.scratchDir, 'changed-workflow-'));
   const file = path.join(dir, 'ocr-task.ts');
   await writeFile(file, code);
