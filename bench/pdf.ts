@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createPdfPool } from '../src/pdf/pool.js';
@@ -29,6 +29,7 @@ import { loopingEvery, pageAnswer, qualityFigures } from './quality.js';
 import { previewFigures } from './previews.js';
 import { exportFigures } from './exports.js';
 import { webhookFigures } from './webhooks.js';
+import { mixedFigures } from './mixed.js';
 
 const execFileAsync = promisify(execFile);
 const LATENCY_MS = 2000;
@@ -230,6 +231,57 @@ const fmt = (r: PdfRun) =>
   `${r.callsPerPage.toFixed(2)} calls/page, worker peak RSS ${r.workerRssMb} MB (${r.workerStartRssMb} MB after start), API peak RSS ${r.apiRssMb} MB; ` +
   `first model call after ${r.firstCallS.toFixed(1)} s, first page saved after ${r.firstPageS.toFixed(1)} s, model busy ${(r.utilization * 100).toFixed(0)} %, ${r.tailS.toFixed(1)} s from last answer to done (${r.status})`;
 
+/** docs/benchmarks-mixed.md: how the mixed scenario (bench/mixed.ts) measures, then its lines. */
+const mixedDoc = (minutes: number, mixed: string[]) => `# Benchmark: a day's mixed load
+
+Written by \`npm run bench -- mixed\` (bench/mixed.ts) on ${new Date().toISOString().slice(0, 10)} with ${minutes} minutes of load
+(\`BENCH_MIXED_MINUTES\`, default 10). It runs only when named, never in the argument-less \`npm run bench\`.
+
+Machine: ${machine}; load average ${startLoad} when the run began, ${os.loadavg()[0]!.toFixed(1)} at its end.
+
+One \`ocr api\` and one \`ocr worker\` (CONCURRENCY ${CONCURRENCY}, BATCH_SIZE 8, PDF_DPI ${DPI}, CACHE off), launched as in
+docs/benchmarks.md, against the model stub answering after ${LATENCY_MS} ms. The stub fails 5 % of the calls, drawn
+per call from a seeded generator: 2 % with a 500 and 2 % with a 429 (Retry-After: 1), both retried within
+the page, and 1 % with a 400, which fails the page, so that its task ends partial (or failed) and is retried.
+
+For the duration a load generator in the bench process submits through the API what a day brings, planned
+up front from a seeded generator (the same mix every run), every file made before the load starts and each
+one distinct (stored anew, as real uploads are): a one-page A4 image (a 1654 × 2339 PNG) every 1.5–4.5 s,
+a PDF of 5–50 pages (${TEXT_LINES} lines of text a page) every 10–30 s, a 300-page PDF at 1:30 and then every 5
+minutes, and every minute a batch upload (\`/api/async/batch\`) of four images and a PDF of 5–10 pages,
+all sent by curl as in the other scenarios. Every 8th PDF is cancelled 3–15 s after its submit and every
+20th image at once; a task that ends partial or failed is retried (twice at most); every 5th multi-page
+task that completes has one page read again (\`/pages/{n}/retry\`). The images, every other PDF and every
+other 300-page one (the first is polled) are watched over the WebSocket (three connections, like three
+browser tabs, subscribing and unsubscribing), the rest by pollers asking \`GET /api/tasks/{id}\` every
+second over kept-alive connections. After the load, the queue drains.
+
+- **Model in use**: model calls in flight (from the stub's record of every call) over CONCURRENCY, per
+  second. *Queued* is a second at whose start and end more pages were unfinished (in pending and
+  processing tasks, sampled from Postgres every second) than CONCURRENCY can take.
+- **Images**: from just before the upload to the task_completed message on the WebSocket. The steps
+  (of the images whose first run completed) come from the rows' timestamps: the upload (to the task
+  row), the run's start (workflow and startTask), the wait for its batch to begin (activity slots), the
+  page (render, the wait for a model-call slot, the call and its retries), the outcome recorded, and
+  the WebSocket message. Their p95s do not add up to the total's.
+- **PDF pages/min**: completed PDF pages saved during the load, and up to the last one saved.
+- **API**: every poller's request, to its last byte.
+- **RSS**: VmRSS of each process every 5 s: the mean over the 30 s after the warm-up (the first minute,
+  a quarter of a shorter run), over the last 30 s of the load, then once drained, and the peak (VmHWM).
+- **Postgres**: \`pg_database_size\` before the load and after the drain, over all page rows written.
+- **Pages**: checked in the database for every task submitted. Each page of every task that ended
+  (cancelled ones excepted: they keep what was done) has exactly one row; a row outside the task's pages,
+  task counters that disagree with its rows, or an outcome (\`result_summary\`) that counts other pages
+  than the rows hold is counted as a duplicate. Beside them: completed pages announced twice on the
+  WebSocket, and model answers that left no page row (answers the stub sent in full, minus completed rows,
+  minus pages read again on purpose). No task may be pending or processing, and no ocrTask run open in
+  Temporal, after the drain.
+
+\`\`\`
+${mixed.join('\n')}
+\`\`\`
+`;
+
 try {
   if (wanted('render')) {
     const renderFile = path.join(scratch, 'render.pdf');
@@ -361,6 +413,32 @@ try {
       await services.stop();
       await model.close();
     }
+  }
+
+  // Ten minutes of load and its drain by default: only when named, never in the argument-less full run.
+  if (only.includes('mixed')) {
+    const minutes = mixedFigures.minutes();
+    const faults = mixedFigures.createFaults();
+    const model = await startModelStub({ readTags: false, actionFor: faults.actionFor });
+    lifecycle.defer('mixed stub', () => model.close());
+    model.latencyMs = LATENCY_MS;
+    const services = await startServices({ model });
+    const workflows = new Client({ connection: temporalConnection }).workflow;
+    const mixedLines: string[] = [];
+    try {
+      const figures = await mixedFigures.run({
+        minutes, apiUrl: services.apiUrl, apiPid: services.api.pid!, workerPid: services.workers[0]!.pid!, db, calls: model.calls, faults,
+        concurrency: CONCURRENCY, latencyMs: LATENCY_MS, textLines: TEXT_LINES, dir: await mkdtemp(path.join(scratch, 'mixed-')),
+        upload: (route, file, name) => upload(services.apiUrl, route, file, name),
+        openRuns: async () => (await workflows.count("WorkflowType = 'ocrTaskWorkflow' AND ExecutionStatus = 'Running'")).count,
+      });
+      for (const line of figures) mixedLines.push(`mixed         ${line}`);
+    } finally {
+      await services.stop();
+    }
+    for (const line of mixedLines) report(line);
+    await writeFile(path.join(root, 'docs/benchmarks-mixed.md'), mixedDoc(minutes, mixedLines));
+    console.log('# written to docs/benchmarks-mixed.md');
   }
 
   const doc = `# Benchmarks

@@ -17,6 +17,15 @@ export async function peakRssMb(pid: number): Promise<number> {
   return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
 }
 
+/**
+ * Resident set size of a live process now (VmRSS), in MB. VmHWM only ever rises: whether memory is
+ * given back after load, or creeps up over an hour, shows in this one.
+ */
+export async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+}
+
 /** CPU time (user + system) a live process, or one of its threads, has used so far, in seconds. */
 export async function cpuSeconds(pid: number, thread?: number): Promise<number> {
   const stat = await readFile(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
