@@ -250,6 +250,9 @@ export const mixedFigures = {
         `${rss.at(-1)![key]} MB drained, peak ${await peakRssMb(pid)} MB`;
     };
     const duplicated = check.outside + check.countersOff + check.outcomeOff;
+    // The series itself: a plateau reached with the first 300-page PDF reads differently from a creep.
+    const rssByMinute = (key: 'api' | 'worker') => Array.from({ length: Math.ceil((drainedAt - loadStart) / 60_000) }, (_, m) =>
+      Math.round(mean(rss.filter((r) => r.at >= loadStart + m * 60_000 && r.at < loadStart + (m + 1) * 60_000).map((r) => r[key])))).join(' ');
 
     return [
       `load ${run.minutes} min, then ${s(drainedAt - loadEnd)} to drain: ${ofKind('image').length} images, ${ofKind('pdf').length} PDFs of ${MIX.pdfPages.join('–')} pages (${pagesOf('pdf')} pages), ` +
@@ -267,6 +270,7 @@ export const mixedFigures = {
       `API GET /api/tasks/{id} by the pollers: p50 ${percentile(polls, 50).toFixed(1)} ms, p95 ${percentile(polls, 95).toFixed(1)} ms, p99 ${percentile(polls, 99).toFixed(1)} ms, ` +
         `max ${(polls.at(-1) ?? NaN).toFixed(0)} ms over ${polls.length} requests, ${api.errors()} errors`,
       `RSS (VmRSS, means of ${RSS_WINDOW_MS / 1000} s) ${await rssLine('worker', run.workerPid)}; ${await rssLine('api', run.apiPid)} (target: flat within 10 %)`,
+      `RSS by minute of the load (MB): worker ${rssByMinute('worker')}; api ${rssByMinute('api')}`,
       `Postgres ${sizeBefore.toFixed(1)} MB → ${sizeAfter.toFixed(1)} MB: ${(((sizeAfter - sizeBefore) * 1000) / check.pageRows).toFixed(1)} MB per 1,000 pages (${check.pageRows} page rows, each upload its own file)`,
       `pages lost ${check.lost}, duplicated ${duplicated} (rows outside their task ${check.outside}, counters off ${check.countersOff}, outcomes disagreeing with the rows ${check.outcomeOff}), ` +
         `completed pages announced twice on the WebSocket ${tabs.duplicates()}, model answers without a page row ${answered - check.completedRows - control.pageRetries}; ` +

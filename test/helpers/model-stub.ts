@@ -5,6 +5,7 @@
  * when asked to, and can play a server that rejects `stream` or `max_tokens`.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -188,6 +189,8 @@ export async function startModelStub(opts: StubOptions = {}): Promise<ModelStub>
   const calls: StubCall[] = [];
   // Aborted on close, so a slow answer still pending cannot keep the test process alive.
   const closing = new AbortController();
+  // Every answer waiting out its latency listens to it: hundreds at once under a bench's load.
+  setMaxListeners(0, closing.signal);
 
   const pageAnswer = opts.answer ?? stubMarkdown;
   const nextAction = (call: StubCall): StubAction =>
