@@ -10,7 +10,8 @@ import type pg from 'pg';
 import type { StubCall } from '../test/helpers/model-stub.js';
 import { cpuSeconds, peakRssMb, rssMb } from './processes.js';
 import { createHttp, openTabs, uploadBatch } from './mixed/clients.js';
-import { checkPages, dbSizeMb, FINAL, imageSteps, mean, pageRates, pct, percentile, s, utilisation } from './mixed/figures.js';
+import { checkPages, dbSizeMb, FINAL, imageSteps, mean, pageRates, pct, s, utilisation } from './mixed/figures.js';
+import { percentile } from './stats.js';
 import { createFaults, MIX, makeFiles, planLoad, seeded, type Faults, type FileSpec, type Job, type Kind, type Task } from './mixed/plan.js';
 
 export type { Faults } from './mixed/plan.js';

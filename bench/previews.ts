@@ -10,6 +10,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makePdf, makeScanPdf, pageTags } from '../test/helpers/pdfs.js';
 import { cpuSeconds } from './processes.js';
+import { percentile } from './stats.js';
 
 /** The review page's width; the A4 pages are those of the other scenarios (40 lines of text, or a 300 DPI scan). */
 const WIDTH = 1000;
@@ -59,8 +60,6 @@ function expectStatus(answers: Answer[], status: number, what: string): Answer[]
   if (wrong) throw new Error(`${what}: answered ${wrong.status}, expected ${status}`);
   return answers;
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 function spread(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -11,20 +11,20 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
 
 export const machine = `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
 
-/** Peak resident set size of a live process (VmHWM), in MB. */
-export async function peakRssMb(pid: number): Promise<number> {
+/** A memory figure of a live process's /proc status (in kB there), in MB. */
+async function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024);
 }
+
+/** Peak resident set size of a live process (VmHWM), in MB. */
+export const peakRssMb = (pid: number) => statusMb(pid, 'VmHWM');
 
 /**
  * Resident set size of a live process now (VmRSS), in MB. VmHWM only ever rises: whether memory is
  * given back after load, or creeps up over an hour, shows in this one.
  */
-export async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
-}
+export const rssMb = (pid: number) => statusMb(pid, 'VmRSS');
 
 /** CPU time (user + system) a live process, or one of its threads, has used so far, in seconds. */
 export async function cpuSeconds(pid: number, thread?: number): Promise<number> {

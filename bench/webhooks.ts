@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import type { WebhookPayload } from '../src/contract/index.js';
 import { newWebhookSecret } from '../src/webhooks/settings.js';
+import { percentile } from './stats.js';
 
 const secret = newWebhookSecret();
 
@@ -21,8 +22,6 @@ interface Run {
   submit(file: string, fields: Record<string, string>): Promise<string>;
   completedAt(taskId: string): Promise<Date>;
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 export const webhookFigures = {
   /** For the services under test. */

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import WebSocket from 'ws';
 import type { TaskEvent } from '../src/contract/index.js';
 import { EVENTS_CHANNEL } from '../src/store/events.js';
+import { percentile } from './stats.js';
 import type { ClientsCommand, ClientsData, ClientsReport } from './ws-clients.js';
 
 export interface WsLoadOptions {
@@ -81,11 +82,6 @@ function clientThread(data: ClientsData) {
     },
     terminate: () => worker.terminate(),
   };
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 function merge(parts: Float64Array[]): Float64Array {

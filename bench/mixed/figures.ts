@@ -5,11 +5,11 @@
  */
 import type pg from 'pg';
 import type { StubCall } from '../../test/helpers/model-stub.js';
+import { percentile } from '../stats.js';
 import type { Task } from './plan.js';
 
 export const FINAL = new Set(['completed', 'partial', 'failed', 'cancelled']);
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 export const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 export const pct = (share: number) => `${(share * 100).toFixed(0)} %`;
 export const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
