@@ -32,16 +32,11 @@ let registered: Record<string, string> = {};
 
 before(async () => {
   temporal = await startPostgresTemporal();
-  // Before any API starts: the API adds missing attributes itself, which would hide a drift.
-  const bare = await Connection.connect({ address: temporal.address });
-  try {
-    const { customAttributes } = await bare.operatorService.listSearchAttributes({ namespace: 'default' });
-    registered = Object.fromEntries(Object.entries(customAttributes ?? {}).map(([name, type]) => [name, String(type)]));
-  } finally {
-    await bare.close();
-  }
-  stack = await startStack({ temporalAddress: temporal.address, env });
   connection = await Connection.connect({ address: temporal.address });
+  // Before any API starts: the API adds missing attributes itself, which would hide a drift.
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+  registered = Object.fromEntries(Object.entries(customAttributes ?? {}).map(([name, type]) => [name, String(type)]));
+  stack = await startStack({ temporalAddress: temporal.address, env });
   client = new Client({ connection, namespace: stack.config.temporal.namespace });
 });
 after(async () => {
