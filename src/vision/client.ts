@@ -13,6 +13,7 @@ import { checkAnswer } from './answer.js';
 import { systemPrompt, USER_PROMPT } from './prompt.js';
 import { createRepetitionDetector, estimateTokens, findRepetition, type Repetition } from './repetition.js';
 import { createServerFeatures, type ServerFeatures } from './server-features.js';
+import { createImageBodies } from './image-body.js';
 
 
 export interface ImageInput {
@@ -97,6 +98,7 @@ function judgeAnswer(answer: Answer): VisionReply {
 }
 
 export function createVisionClient(cfg: Config['vision'], log: Logger): VisionClient {
+  const images = createImageBodies();
   const client = new OpenAI({
     apiKey: cfg.apiKey,
     baseURL: cfg.baseUrl,
@@ -104,13 +106,15 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
     timeout: cfg.timeoutMs,
     // Retries belong to the page loop (which honours Retry-After and cancellation) and to Temporal.
     maxRetries: 0,
+    fetch: images.fetch,
   });
   const ctx = { baseUrl: cfg.baseUrl, model: cfg.model, maxOutputTokens: cfg.maxOutputTokens };
   const features: ServerFeatures = createServerFeatures(cfg, log);
   // OpenAI always answers 401 to the old service's placeholder key; say so at once instead of asking.
   const placeholderKey = cfg.apiKey === PLACEHOLDER_API_KEY && new URL(cfg.baseUrl).hostname === 'api.openai.com';
 
-  function params(image: ImageInput, temperature: number, { model, instructions }: CallOptions): ChatParams {
+  /** `imageUrl`: the image's data URL, or what stands for it (image-body.ts). */
+  function params(imageUrl: string, temperature: number, { model, instructions }: CallOptions): ChatParams {
     return {
       model: model ?? cfg.model,
       temperature,
@@ -121,7 +125,7 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
           role: 'user',
           content: [
             { type: 'text', text: USER_PROMPT },
-            { type: 'image_url', image_url: { url: `data:${image.mimeType};base64,${image.data.toString('base64')}` } },
+            { type: 'image_url', image_url: { url: imageUrl } },
           ],
         },
       ],
@@ -158,8 +162,17 @@ export function createVisionClient(cfg: Config['vision'], log: Logger): VisionCl
 
   /** One call, its features chosen by what the server has accepted so far. */
   async function ask(image: ImageInput, temperature: number, call: CallOptions, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
+    const held = images.hold(image);
+    try {
+      return await askHolding(held.url, temperature, call, signal, seen);
+    } finally {
+      held.release();
+    }
+  }
+
+  async function askHolding(imageUrl: string, temperature: number, call: CallOptions, signal: AbortSignal, seen: { text: string }): Promise<Answer> {
     for (;;) {
-      const whole = params(image, temperature, call);
+      const whole = params(imageUrl, temperature, call);
       const streamed = features.streaming;
       const body = streamed ? { ...whole, stream: true as const, ...features.streamOptions() } : whole;
       try {
