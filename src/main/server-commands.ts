@@ -14,10 +14,8 @@ import { createLogger, type Logger } from '../log.js';
 import { openDatabase } from './database.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createLifecycle, stopOnSignals, type Lifecycle } from './lifecycle.js';
-import { startApi } from './api.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
-import { startWorker } from './worker.js';
 import { freePort } from './processes.js';
 import { createMetrics } from '../metrics/registry.js';
 import { startMetricsServer } from '../metrics/server.js';
@@ -96,6 +94,14 @@ async function runRetention(args: string[], config: Config, log: Logger, lifecyc
   if (stop.signal.aborted) process.exitCode = 130;
   await lifecycle.shutdown();
 }
+
+/**
+ * The API (Koa, the OpenAPI document, KaTeX, the MCP server…) and the worker (the Temporal worker,
+ * render threads) are loaded only by the commands that run them: a worker that loaded the API's
+ * modules held about 10 MB more of V8 heap for nothing.
+ */
+const startApi: typeof import('./api.js').startApi = async (...args) => (await import('./api.js')).startApi(...args);
+const startWorker: typeof import('./worker.js').startWorker = async (...args) => (await import('./worker.js')).startWorker(...args);
 
 async function run(command: string, args: string[], config: Config, log: Logger, lifecycle: Lifecycle, sdkMetricsUrl?: string): Promise<void> {
   switch (command) {

@@ -28,14 +28,29 @@ function quarterTurn([a, b, c, d]: mupdf.Matrix): PageJpeg['angle'] | undefined 
   return undefined;
 }
 
-/** What a page draws, when it draws exactly one image and no visible text, path or shading. */
+/**
+ * Most objects mupdf hands a device's callback (an image, a path, a text, a colour space, a stroke
+ * state) are wrappers holding a reference of their own to mupdf's object, released by destroy() or
+ * else only when the wrapper is collected: a scan's image kept its 3 MB JPEG, and a text page its
+ * every span, in the thread's WebAssembly memory (which never shrinks) until then. A shading's
+ * wrapper takes no reference of its own (mupdf.js 1.28), so it is left alone.
+ */
+const OWNING_WRAPPERS = [mupdf.Image, mupdf.Path, mupdf.Text, mupdf.ColorSpace, mupdf.StrokeState];
+const release = (args: unknown[]) => {
+  for (const arg of args) if (OWNING_WRAPPERS.some((type) => arg instanceof type)) (arg as mupdf.Image).destroy();
+};
+
+/** What a page draws, when it draws exactly one image and no visible text, path or shading (the caller destroys the image). */
 function onlyImage(page: mupdf.Page): { image: mupdf.Image; ctm: mupdf.Matrix } | undefined {
   let drawn: { image: mupdf.Image; ctm: mupdf.Matrix } | undefined;
   let other = false;
-  const mark = () => { other = true; };
+  const mark = (...args: unknown[]) => {
+    other = true;
+    release(args);
+  };
   const device = new mupdf.Device({
     fillImage(image, ctm, alpha) {
-      if (drawn || alpha !== 1) other = true;
+      if (drawn || alpha !== 1) mark(image);
       else drawn = { image, ctm };
     },
     // An OCR layer (text render mode 3) reaches the device as ignoreText: it shows nothing.
@@ -49,7 +64,9 @@ function onlyImage(page: mupdf.Page): { image: mupdf.Image; ctm: mupdf.Matrix } 
   } finally {
     device.destroy();
   }
-  return other ? undefined : drawn;
+  if (!other) return drawn;
+  drawn?.image.destroy();
+  return undefined;
 }
 
 const names = (value: mupdf.PDFObject): string[] => {
@@ -108,15 +125,19 @@ export function pageJpeg(page: mupdf.Page, buffer: PixelBuffer = (n) => new Uint
   const drawn = onlyImage(page);
   if (!drawn) return undefined;
   const { image, ctm } = drawn;
-  const angle = quarterTurn(ctm);
-  const components = image.getNumberOfComponents();
-  if (angle === undefined || (components !== 1 && components !== 3) || image.getBitsPerComponent() !== 8) return undefined;
-  const [x0, y0, x1, y1] = mupdf.Rect.transform([0, 0, 1, 1], ctm);
-  const [px0, py0, px1, py1] = page.getBounds();
-  const covers = [x0 - px0, y0 - py0, x1 - px1, y1 - py1].every((d) => Math.abs(d) <= EDGE_TOLERANCE_PT);
-  if (!covers) return undefined;
-  const jpeg = jpegStream(page, image.getWidth(), image.getHeight(), components, buffer);
-  return jpeg && { jpeg, angle, components, width: image.getWidth(), height: image.getHeight() };
+  try {
+    const angle = quarterTurn(ctm);
+    const components = image.getNumberOfComponents();
+    if (angle === undefined || (components !== 1 && components !== 3) || image.getBitsPerComponent() !== 8) return undefined;
+    const [x0, y0, x1, y1] = mupdf.Rect.transform([0, 0, 1, 1], ctm);
+    const [px0, py0, px1, py1] = page.getBounds();
+    const covers = [x0 - px0, y0 - py0, x1 - px1, y1 - py1].every((d) => Math.abs(d) <= EDGE_TOLERANCE_PT);
+    if (!covers) return undefined;
+    const jpeg = jpegStream(page, image.getWidth(), image.getHeight(), components, buffer);
+    return jpeg && { jpeg, angle, components, width: image.getWidth(), height: image.getHeight() };
+  } finally {
+    image.destroy();
+  }
 }
 
 /**

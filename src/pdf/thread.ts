@@ -18,7 +18,7 @@ import { convertImageToPng, inspectImage as inspectImageBytes, type ImageInspect
 import type { EncodedPage, PreviewRequest } from './pool.js';
 import { imageSource, uprightNeeds, uprightPipeline } from '../images/upright.js';
 import { pageJpeg, renderScan } from './scanned.js';
-import { pageDimensions, writeSearchablePdf, type PageDimensions, type SearchablePdfRequest } from '../export/searchable-pdf.js';
+import type { PageDimensions, SearchablePdfRequest } from '../export/searchable-pdf.js';
 
 // On Linux a thread's own priority (pid 0 is the calling thread); elsewhere, or unpermitted, as it is.
 const { niceness } = workerData as { niceness?: number };
@@ -75,10 +75,25 @@ function reusedBuffer(): PixelBuffer {
 const scratchBuffer = reusedBuffer();
 const jpegBuffer = reusedBuffer();
 
-/** A loaded PDF page drawn at `size`: from its JPEG when it is a scan (scanned.ts), else by mupdf. */
+/**
+ * A loaded PDF page drawn at `size`: from its JPEG when it is a scan (scanned.ts), else by mupdf.
+ * mupdf keeps what it loaded and decoded (images above all) in its store, up to 256 MB a thread, for
+ * pages drawn again; ours are drawn once, and its WebAssembly memory never shrinks once grown. Shrunk
+ * to a tenth after each page, a thread rendering a scanned PDF holds about 145 MB instead of 240, and
+ * text pages render as fast as before (their fonts are small, and reloaded cheaply when evicted). A
+ * scan's store holds only its JPEG as read (3 MB at 300 DPI), which libvips has drawn: it is emptied,
+ * 6 MB less WebAssembly memory a thread over a 64-page scan.
+ */
 async function drawPage(loaded: mupdf.Page, size: PageSize): Promise<RenderedPage> {
   const scan = pageJpeg(loaded, jpegBuffer);
-  return (scan && (await renderScan(loaded, scan, size))) ?? renderLoadedPage(loaded, size, scratchBuffer);
+  const fromJpeg = scan && (await renderScan(loaded, scan, size));
+  if (fromJpeg) {
+    mupdf.emptyStore();
+    return fromJpeg;
+  }
+  const page = renderLoadedPage(loaded, size, scratchBuffer);
+  mupdf.shrinkStore(10);
+  return page;
 }
 
 /** The page's bytes are copied to the caller (a few hundred KB: libvips's buffers cannot be moved). */
@@ -91,11 +106,6 @@ export async function render({ path, pageNumber, size, encoding }: { path: strin
     loaded.destroy();
   }
   warmedUp = true; // as warm as a warm-up would make it
-  // mupdf keeps what it decoded (images above all) in its store, up to 256 MB a thread, for pages
-  // drawn again; ours are drawn once. Shrunk to a tenth after each page, a thread rendering a scanned
-  // PDF holds about 145 MB instead of 240, and text pages render as fast as before (their fonts are
-  // small, and reloaded cheaply when evicted).
-  mupdf.shrinkStore(10);
   const { width, height, blank, downscaled } = page;
   // A blank page is not sent: nothing to encode.
   const { data, mimeType } = blank ? { data: Buffer.alloc(0), mimeType: 'image/png' } : await encodePixels(page, encoding);
@@ -132,7 +142,6 @@ export async function preview({ path, mimeType, pageNumber, width, format }: Pre
     } finally {
       loaded.destroy();
     }
-    mupdf.shrinkStore(10);
     return (await encodePixels(page, encoding)).data;
   }
   // The frame the model saw, from the same source (formats libvips does not read converted by mupdf).
@@ -150,11 +159,17 @@ export function convertImage({ path }: { path: string }): Uint8Array {
   return move(new Uint8Array(convertImageToPng(readFileSync(path))));
 }
 
+/**
+ * The searchable PDF's modules (markdown-it and KaTeX among them), loaded by the API's threads that
+ * make one: the worker's render threads never do, and keep a few MB of heap each the lighter.
+ */
+const searchablePdfModule = () => import('../export/searchable-pdf.js');
+
 /** A task's searchable PDF, written to `outPath` (export/searchable-pdf.ts); its size in bytes. */
-export function searchablePdf(request: SearchablePdfRequest): Promise<number> {
-  return writeSearchablePdf(request);
+export async function searchablePdf(request: SearchablePdfRequest): Promise<number> {
+  return (await searchablePdfModule()).writeSearchablePdf(request);
 }
 
-export function pageSizes(request: { path: string; mimeType: string }): Promise<PageDimensions[]> {
-  return pageDimensions(request);
+export async function pageSizes(request: { path: string; mimeType: string }): Promise<PageDimensions[]> {
+  return (await searchablePdfModule()).pageDimensions(request);
 }
