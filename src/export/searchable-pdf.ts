@@ -12,7 +12,7 @@ import { appendFileSync, copyFileSync, readFileSync, statSync, writeFileSync } f
 import * as mupdf from 'mupdf';
 import sharp from 'sharp';
 import { openPdf } from '../pdf/document.js';
-import { convertImageToPng } from '../pdf/images.js';
+import { convertImageToPng, imageOf } from '../pdf/images.js';
 import { imageSource, uprightNeeds, uprightPipeline, type Source } from '../images/upright.js';
 import { markdownToPlainText } from './plain-text.js';
 import { TextLayerWriter, type LayerPage } from './text-layer.js';
@@ -157,7 +157,7 @@ async function frameImage(source: Source, mimeType: string): Promise<{ image: mu
     const upright = uprightPipeline(source, needs.background);
     bytes = await (mimeType === 'image/jpeg' ? upright.jpeg({ quality: 92 }) : upright.png()).toBuffer();
   }
-  const image = new mupdf.Image(bytes);
+  const image = imageOf(bytes);
   return { image, width: image.getWidth(), height: image.getHeight(), dpi };
 }
 

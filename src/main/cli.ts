@@ -7,7 +7,7 @@
  * without loading Temporal, mupdf or Postgres.
  *
  * Launch with --max-semi-space-size=2 (the shebang, `npm start` and the Dockerfile do): model calls
- * produce a steady stream of short-lived garbage (base64 images, JSON bodies) that fills V8's young
+ * produce a steady stream of short-lived garbage (base64 pieces, JSON, replies) that fills V8's young
  * generation, by default up to 3 × 16 MB per isolate. Small semi-spaces only make scavenges more
  * frequent; npm run bench measured about 60 MB less peak RSS for the worker and 30 MB for the API at
  * the same throughput. Setting the flag at run time instead is too late to help.
