@@ -29,6 +29,12 @@ export interface ActivityDeps {
   vision: VisionClient;
   /** Worker-wide limit on model calls in flight (CONCURRENCY). */
   limiter: Limiter;
+  /**
+   * Worker-wide limit on pages drawn and not yet answered, granted to the tasks holding the fewest.
+   * Each running batch would otherwise draw all its pages at once, and with several PDFs running a
+   * worker held up to (CONCURRENCY + 2) × BATCH_SIZE encoded pages waiting for the model.
+   */
+  pagesInHand: Limiter;
   /** CONCURRENCY, the limiter's size: what this worker adds to the task queue's capacity. */
   concurrency: number;
   /** Workers polling the task queue for activities, as Temporal last saw them. */
@@ -130,13 +136,22 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Renders the page (in the thread pool, outside the model-call limit, so the next pages render
-   * while earlier ones wait for the model), then recognises and saves it under the limit.
+   * Copies the page from an earlier task when it may, or else draws, recognises and saves it while
+   * holding one of the worker's pages in hand.
    */
   async function processPage(taskId: string, pageNumber: number, file: () => Promise<string>, mimeType: string, settings: TaskSettings, signal: AbortSignal): Promise<'completed' | 'failed'> {
     const started = Date.now();
     const key = reuseKey({ fileSha256: settings.fileSha256, pageNumber, model: settings.call.model, instructions: settings.call.instructions, images: settings.images });
     if (settings.reuse && (await reuseEarlier(taskId, pageNumber, key, started))) return 'completed';
+    return deps.pagesInHand.run(() => drawAndRecognize(taskId, pageNumber, key, started, file, mimeType, settings, signal),
+      { signal, key: taskId, order: pageNumber });
+  }
+
+  /**
+   * Renders the page (in the thread pool, outside the model-call limit, so the next pages render
+   * while earlier ones wait for the model), then recognises and saves it under the limit.
+   */
+  async function drawAndRecognize(taskId: string, pageNumber: number, key: string, started: number, file: () => Promise<string>, mimeType: string, settings: TaskSettings, signal: AbortSignal): Promise<'completed' | 'failed'> {
     let image: PageImage;
     try {
       image = await loadPageImage(deps.pdf, await file(), mimeType, pageNumber, settings.images, signal);

@@ -8,7 +8,17 @@
  * still busy with the others. (Served as they came, the pages of every batch in the window would mix,
  * the batches would all finish together, and the model would wait for the next ones to render.)
  * A waiter whose activity is cancelled leaves the queue at once.
+ *
+ * With `grant: 'fewest-held'` the next slot goes to the waiting key that holds the fewest slots
+ * (ties round-robin). That suits a bound on what is held for a long time, such as pages rendered
+ * and waiting for the model: round-robin alone hands each PDF a slot as often as a newcomer, so a
+ * one-page image would wait behind every PDF's turn twice, once here and once for the model.
  */
+export interface LimiterPolicy {
+  /** Which waiting key a freed slot goes to: the next in turn, or the one holding the fewest slots. */
+  grant?: 'round-robin' | 'fewest-held';
+}
+
 export interface LimiterOptions {
   signal?: AbortSignal;
   /** Whose call this is (the task id): keys are served round-robin. */
@@ -25,17 +35,38 @@ export interface Limiter {
 
 interface Waiter { order: number; grant: () => void }
 
-export function createLimiter(max: number): Limiter {
+export function createLimiter(max: number, { grant: policy = 'round-robin' }: LimiterPolicy = {}): Limiter {
   let active = 0;
   let waiting = 0;
   // Insertion order of the Map is the round-robin order: a key served goes to the back. Each queue
   // is kept sorted by order.
   const queues = new Map<string, Waiter[]>();
+  // Slots held per key, for 'fewest-held'.
+  const held = new Map<string, number>();
+  const hold = (key: string, by: number) => {
+    const count = (held.get(key) ?? 0) + by;
+    if (count === 0) held.delete(key);
+    else held.set(key, count);
+  };
+
+  // The key served next: the first in turn, or the first in turn among those holding the fewest.
+  // Keys are tasks with pages waiting, a few dozen at most.
+  const nextKey = (): string | undefined => {
+    let chosen: string | undefined;
+    let fewest = Infinity;
+    for (const key of queues.keys()) {
+      if (policy === 'round-robin') return key;
+      const count = held.get(key) ?? 0;
+      if (count < fewest) [chosen, fewest] = [key, count];
+      if (count === 0) break;
+    }
+    return chosen;
+  };
 
   const grantNext = () => {
-    const next = queues.entries().next();
-    if (next.done) return;
-    const [key, queue] = next.value;
+    const key = nextKey();
+    if (key === undefined) return;
+    const queue = queues.get(key)!;
     const { grant } = queue.shift()!;
     queues.delete(key);
     if (queue.length > 0) queues.set(key, queue);
@@ -55,6 +86,7 @@ export function createLimiter(max: number): Limiter {
       signal?.throwIfAborted();
       if (active < max && waiting === 0) {
         active++;
+        hold(key, 1);
         resolve();
         return;
       }
@@ -64,6 +96,7 @@ export function createLimiter(max: number): Limiter {
           signal?.removeEventListener('abort', onAbort);
           waiting--;
           active++;
+          hold(key, 1);
           resolve();
         },
       };
@@ -81,8 +114,9 @@ export function createLimiter(max: number): Limiter {
       waiting++;
     });
 
-  const release = () => {
+  const release = (key: string) => {
     active--;
+    hold(key, -1);
     grantNext();
   };
 
@@ -92,7 +126,7 @@ export function createLimiter(max: number): Limiter {
       try {
         return await fn();
       } finally {
-        release();
+        release(options.key ?? '');
       }
     },
     get active() { return active; },

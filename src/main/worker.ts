@@ -78,6 +78,9 @@ export async function startWorker(config: Config, pool: Pool, log: Logger, lifec
       vision: instrumentVision(options.vision ?? createVisionClient(config.vision, log.child({ component: 'vision' })), metrics, config.vision.model),
       metrics,
       limiter: createLimiter(config.vision.concurrency),
+      // Twice the model's slots: as many pages drawn and waiting as are being read, enough to keep
+      // the model busy while the next ones render.
+      pagesInHand: createLimiter(2 * config.vision.concurrency, { grant: 'fewest-held' }),
       concurrency: config.vision.concurrency,
       countWorkers: () => countActivityWorkers(connection.workflowService, config.temporal.namespace, config.temporal.taskQueue),
       cacheDir: filesCacheDir(config),

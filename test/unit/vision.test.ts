@@ -210,3 +210,32 @@ test('within a task the limiter serves the lowest page first, whatever the order
   await Promise.all([blocker, ...jobs]);
   assert.deepEqual(order, [2, 3, 3, 4, 9, 10, 17, 18]);
 });
+
+test('a fewest-held limiter grants first to the task holding the fewest slots, then in turn', async () => {
+  const limiter = createLimiter(3, { grant: 'fewest-held' });
+  const order: string[] = [];
+  const releases = new Map<string, () => void>();
+  const hold = (key: string, page: number) => limiter.run(async () => {
+    order.push(`${key}-${page}`);
+    await new Promise<void>((resolve) => releases.set(`${key}-${page}`, resolve));
+  }, { key, order: page });
+  const release = async (name: string) => {
+    releases.get(name)!();
+    await new Promise((r) => setImmediate(r));
+  };
+  // Two PDFs hold every slot and queue more pages; an image arrives last.
+  const jobs = [hold('a', 1), hold('a', 2), hold('b', 1), hold('a', 3), hold('b', 2), hold('b', 3), hold('image', 1)];
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, ['a-1', 'a-2', 'b-1']);
+  await release('a-1');
+  assert.deepEqual(order.slice(3), ['image-1'], 'the image holds nothing: it goes before both PDFs, though last in turn');
+  await release('image-1');
+  assert.deepEqual(order.slice(4), ['a-3'], 'a and b hold one each: a is first in turn');
+  await release('a-2');
+  assert.deepEqual(order.slice(5), ['b-2']);
+  for (const name of ['a-3', 'b-1', 'b-2']) await release(name);
+  await release('b-3');
+  await Promise.all(jobs);
+  assert.deepEqual(order.slice(6), ['b-3']);
+  assert.equal(limiter.active, 0);
+});
