@@ -86,12 +86,26 @@ function withPage<T>(doc: mupdf.PDFDocument, pageNumber: number, use: (page: mup
   }
 }
 
+/**
+ * A stream's decoded bytes, copied out of mupdf's WebAssembly memory: the Buffer mupdf.js returns is
+ * released at once (else it stays there until collected), and a view into that memory would be left
+ * empty if the memory grew before it was read.
+ */
+function streamBytes(stream: mupdf.PDFObject): Uint8Array {
+  const buffer = stream.readStream();
+  try {
+    return buffer.asUint8Array().slice();
+  } finally {
+    buffer.destroy();
+  }
+}
+
 /** Every content stream of a page as one buffer. */
 function pageContents(page: mupdf.PDFObject): Uint8Array {
   const contents = page.get('Contents');
-  if (!contents.isArray()) return contents.readStream().asUint8Array();
+  if (!contents.isArray()) return streamBytes(contents);
   const parts: Uint8Array[] = [];
-  contents.forEach((part) => parts.push(part.readStream().asUint8Array()));
+  contents.forEach((part) => parts.push(streamBytes(part)));
   return Buffer.concat(parts);
 }
 
