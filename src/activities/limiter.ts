@@ -52,10 +52,10 @@ export function createLimiter(max: number, { grant: policy = 'round-robin' }: Li
   // The key served next: the first in turn, or the first in turn among those holding the fewest.
   // Keys are tasks with pages waiting, a few dozen at most.
   const nextKey = (): string | undefined => {
+    if (policy === 'round-robin') return queues.keys().next().value;
     let chosen: string | undefined;
     let fewest = Infinity;
     for (const key of queues.keys()) {
-      if (policy === 'round-robin') return key;
       const count = held.get(key) ?? 0;
       if (count < fewest) [chosen, fewest] = [key, count];
       if (count === 0) break;
