@@ -95,8 +95,6 @@ try {
   const api = await startOcrProcess('api', {
     DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: `bench-api-${Date.now()}`,
     PASSWORD, PORT: String(port), DATA_DIR: scratch, LOG_LEVEL: 'info',
-    // As the Dockerfile and `npm start` run the service.
-    MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576',
   }, '"API listening"');
   lifecycle.defer('api', () => stopProcess(api));
   const apiCpu = () => cpuSeconds(api.pid!);

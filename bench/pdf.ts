@@ -145,8 +145,6 @@ async function startServices({ workers = 1, concurrency = CONCURRENCY, model = s
     DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue,
     API_BASE_URL: model.url, OPENAI_API_KEY: 'sk-bench', MODEL: 'stub-model', PASSWORD: 'pwd', PORT: String(port),
     CONCURRENCY: String(concurrency), PDF_DPI: String(DPI), BATCH_SIZE: '8', MAX_PDF_PAGES: '500', LOG_LEVEL: 'warn', CACHE: reuse ? 'on' : 'off',
-    // As the Dockerfile and `npm start` run the service.
-    MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576',
     ...extra,
   };
   // As an operator starts several on one machine: each its own data directory and metrics port.

@@ -34,10 +34,16 @@ export async function cpuSeconds(pid: number, thread?: number): Promise<number> 
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** Starts the compiled `ocr <command>` and resolves once its stdout shows `ready`. */
+/** The memory settings of the Dockerfile and `npm start` (README.md, "Processes"; src/main/cli.ts). */
+const DEPLOYED_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=2', '--optimize-for-size'];
+
+/**
+ * Starts the compiled `ocr <command>`, launched as the Dockerfile and `npm start` launch it, and
+ * resolves once its stdout shows `ready`.
+ */
 export function startOcrProcess(command: 'api' | 'worker', env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  // Launched as the Dockerfile and `npm start` launch it (see src/main/cli.ts).
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/main/cli.js', command], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...DEPLOYED_NODE_FLAGS, 'dist/main/cli.js', command], { cwd: root, env: { PATH: process.env.PATH, ...DEPLOYED_ENV, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const watch = (d: Buffer) => {
