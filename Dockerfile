@@ -17,8 +17,8 @@ RUN npm run build
 FROM ${NODE_IMAGE}
 # glibc gives each thread (render threads, Temporal's Rust core) its own malloc arena; two arenas
 # cut the worker's peak RSS by about 50 MB at no measurable cost (npm run bench). Blocks of 128 KB
-# or more (page images, model replies) are mapped on their own and given back when freed, rather
-# than left as holes in a heap that only grows: see README.md, "Processes".
+# or more (page images, the encoded pages sent to the model) are mapped on their own and given
+# back when freed, rather than left as holes in a heap that only grows: README.md, "Processes".
 ENV NODE_ENV=production DATA_DIR=/data MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY package.json package-lock.json ./
