@@ -1,8 +1,8 @@
 /**
  * A counting semaphore shared by every activity of a worker: at most `max` model calls in flight
- * (or, in a second one, pages drawn and not yet answered), whichever task they belong to. Waiters are queued per key (the task id) and served round-robin
- * across keys, so a one-page image waits for the next free slot, not behind the hundreds of pages a
- * large PDF has queued. Within a key the lowest `order` (the page number) goes first: the pages of a
+ * (or, in a second one, pages drawn and not yet answered), whichever task they belong to. Waiters
+ * are queued per key (the task id) and served round-robin across keys, so a one-page image waits
+ * for the next free slot, not behind the hundreds of pages a large PDF has queued. Within a key the lowest `order` (the page number) goes first: the pages of a
  * task's oldest batch are served before those of the batches behind it, so batches finish one after
  * another and each finished one lets the workflow start the next, which renders while the model is
  * still busy with the others. (Served as they came, the pages of every batch in the window would mix,

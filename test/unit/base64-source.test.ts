@@ -27,8 +27,8 @@ test('the bytes of base64Source, split anywhere, beside other members of any kin
 });
 
 test('JSON escapes a base64 string may carry: "\\/" and MIME line breaks', async () => {
-  // Starts with 0xff 0xff 0xff, so its base64 starts with "////". Lines are cut before "/" is escaped: cut
-  // after, a line could end between the two characters of "\/", which no encoder writes.
+  // Starts with 0xff 0xff 0xff, so its base64 starts with "////". Lines are cut before "/" is
+  // escaped: cut after, a line could end between the two characters of "\/", which no encoder writes.
   const document = Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), randomBytes(197)]);
   const b64 = document.toString('base64').replace(/(.{76})/g, '$1\\n').replace(/\//g, '\\/');
   const { bytes, outcome } = await decode(`{"base64Source":"${b64}"}`, 3);
